@@ -1,0 +1,117 @@
+/*
+ * In-flight command tracking and timeouts.  See cmd_timeout.h.
+ */
+#include "cmd_timeout.h"
+
+#include <stddef.h>
+
+#define CMD_OF(node) \
+	((struct tcmur_cmd *)((char *)(node) - offsetof(struct tcmur_cmd, cmds_list_entry)))
+
+void tracker_init(struct cmd_tracker *t, unsigned int time_out_s)
+{
+	pthread_mutex_init(&t->lock, NULL);
+	t->head.next = t->head.prev = &t->head;
+	t->count = 0;
+	t->time_out_s = time_out_s;
+}
+
+void tracker_destroy(struct cmd_tracker *t)
+{
+	pthread_mutex_destroy(&t->lock);
+}
+
+void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd)
+{
+	struct list_node *n = &cmd->cmds_list_entry;
+
+	clock_gettime(CLOCK_MONOTONIC, &cmd->start_time);
+	cmd->timed_out = false;
+	pthread_mutex_lock(&t->lock);
+	n->prev = t->head.prev;
+	n->next = &t->head;
+	t->head.prev->next = n;
+	t->head.prev = n;
+	t->count++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+unsigned int tracker_remove(struct cmd_tracker *t, struct tcmur_cmd *cmd)
+{
+	struct list_node *n = &cmd->cmds_list_entry;
+	unsigned int left;
+
+	pthread_mutex_lock(&t->lock);
+	if (n->next) {
+		n->prev->next = n->next;
+		n->next->prev = n->prev;
+		n->next = n->prev = NULL;
+		t->count--;
+	}
+	left = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return left;
+}
+
+unsigned int tracker_count(struct cmd_tracker *t)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+int64_t timespec_diff_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000 +
+	       (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+int tracker_next_timeout_ms(struct cmd_tracker *t, const struct timespec *now)
+{
+	int ret = -1;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->time_out_s) {
+		/* Oldest first: the first not yet timed out decides. */
+		for (struct list_node *n = t->head.next; n != &t->head; n = n->next) {
+			struct tcmur_cmd *cmd = CMD_OF(n);
+			int64_t left;
+
+			if (cmd->timed_out)
+				continue;
+			left = (int64_t)t->time_out_s * 1000 -
+			       timespec_diff_ms(&cmd->start_time, now);
+			ret = left < 0 ? 0 : (left > 1000000 ? 1000000 : (int)left);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+unsigned int tracker_expire(struct cmd_tracker *t, const struct timespec *now,
+			    void (*fn)(struct tcmur_cmd *cmd, void *arg),
+			    void *arg)
+{
+	unsigned int expired = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (struct list_node *n = t->head.next; t->time_out_s && n != &t->head;
+	     n = n->next) {
+		struct tcmur_cmd *cmd = CMD_OF(n);
+
+		if (cmd->timed_out)
+			continue;
+		if (timespec_diff_ms(&cmd->start_time, now) <
+		    (int64_t)t->time_out_s * 1000)
+			break;
+		cmd->timed_out = true;
+		expired++;
+		fn(cmd, arg);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return expired;
+}

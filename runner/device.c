@@ -1,0 +1,300 @@
+/*
+ * Device lifecycle.  See device.h.
+ */
+#define _GNU_SOURCE
+#include "device.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "cmdproc.h"
+#include "events.h"
+#include "handler.h"
+#include "log.h"
+
+_Static_assert(offsetof(struct lunar_rdev_view, lock_lost_cnt) == 0x30,
+	       "1.5.4 handlers read lock_lost_cnt at 0x30");
+_Static_assert(offsetof(struct lunar_rdev_view, conn_lost_cnt) == 0x38,
+	       "1.5.4 handlers read conn_lost_cnt at 0x38");
+_Static_assert(offsetof(struct lunar_rdev_view, cmd_timed_out_cnt) == 0x40,
+	       "1.5.4 handlers read cmd_timed_out_cnt at 0x40");
+_Static_assert(offsetof(struct lunar_rdev_view, lock_state) == 0x51,
+	       "1.5.4 handlers read lock_state at 0x51");
+
+/* tcmu-runner's defaults for what a handler may override in open(). */
+#define DEFAULT_MAX_UNMAP_LEN (32u * 1024 * 1024)
+#define MAX_CMD_TIME_OUT_S (24u * 3600)
+#define RUNNER_OPT_TIMEOUT ";tcmur_cmd_time_out="
+#define DRAIN_WARN_S 10
+
+const char *dev_label(struct tcmu_device *dev)
+{
+	return dev->label;
+}
+
+uint64_t dev_num_lbas(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->num_lbas, __ATOMIC_ACQUIRE);
+}
+
+bool dev_write_cache(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->write_cache, __ATOMIC_ACQUIRE);
+}
+
+void dev_raise_ua(struct tcmu_device *dev, uint32_t ua)
+{
+	__atomic_fetch_or(&dev->pending_ua, ua, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Remove ";tcmur_cmd_time_out=N" (tcmu-runner's runner-level option) from
+ * the cfgstring before the handler sees it.
+ */
+static int strip_runner_options(char *cfg, unsigned int *time_out_s)
+{
+	char *opt = strstr(cfg, RUNNER_OPT_TIMEOUT), *val, *end;
+	uint64_t v;
+	char saved;
+	int ret;
+
+	*time_out_s = 0;
+	if (!opt)
+		return 0;
+	val = opt + strlen(RUNNER_OPT_TIMEOUT);
+	end = val + strcspn(val, ";");
+	saved = *end;
+	*end = '\0';
+	ret = parse_u64(val, &v);
+	*end = saved;
+	if (ret || v > MAX_CMD_TIME_OUT_S)
+		return -EINVAL;
+	*time_out_s = (unsigned int)v;
+	memmove(opt, end, strlen(end) + 1);
+	return 0;
+}
+
+static int copy_names(struct tcmu_device *dev, const struct dev_params *p,
+		      unsigned int *time_out_s)
+{
+	size_t sub;
+
+	if (snprintf(dev->uio_name, sizeof(dev->uio_name), "%s", p->uio_name) >=
+		    (int)sizeof(dev->uio_name) ||
+	    snprintf(dev->hba_name, sizeof(dev->hba_name), "%s", p->hba_name) >=
+		    (int)sizeof(dev->hba_name) ||
+	    snprintf(dev->dev_name, sizeof(dev->dev_name), "%s", p->dev_name) >=
+		    (int)sizeof(dev->dev_name) ||
+	    snprintf(dev->cfgstring, sizeof(dev->cfgstring), "%s", p->cfgstring) >=
+		    (int)sizeof(dev->cfgstring))
+		return -ENAMETOOLONG;
+	sub = strcspn(dev->cfgstring, "/");
+	snprintf(dev->label, sizeof(dev->label), "%.*s/%s", (int)sub,
+		 dev->cfgstring, dev->dev_name);
+	return strip_runner_options(dev->cfgstring, time_out_s);
+}
+
+static int read_geometry(struct tcmu_device *dev)
+{
+	struct lunar_transport *t = dev->transport;
+	uint64_t bs, size, max_sectors, wce = 0;
+	int ret;
+
+	ret = attr_read_u64(t, "attrib/hw_block_size", &bs);
+	if (ret || bs < 512 || bs > 65536 || (bs & (bs - 1))) {
+		lunar_err(dev, "attrib/hw_block_size unreadable or not a power of two in 512..65536");
+		return ret ? ret : -EINVAL;
+	}
+	ret = attr_info_u64(t, "Size", &size);
+	if (ret || size < bs) {
+		lunar_err(dev, "device size unreadable from info, or smaller than one block");
+		return ret ? ret : -EINVAL;
+	}
+	ret = attr_read_u64(t, "attrib/hw_max_sectors", &max_sectors);
+	if (ret || !max_sectors || max_sectors > UINT32_MAX) {
+		lunar_err(dev, "attrib/hw_max_sectors unreadable or out of range");
+		return ret ? ret : -EINVAL;
+	}
+	ret = attr_unit_serial(t, dev->unit_serial, sizeof(dev->unit_serial));
+	if (ret) {
+		lunar_err(dev, "wwn/vpd_unit_serial unreadable: %s", strerror(-ret));
+		return ret;
+	}
+	/* Optional: the kernel's view of the write cache. */
+	attr_read_u64(t, "attrib/emulate_write_cache", &wce);
+
+	dev->block_size = (uint32_t)bs;
+	dev->num_lbas = size / bs;
+	dev->max_xfer_len = (uint32_t)max_sectors;
+	dev->opt_xcopy_rw_len = (uint32_t)max_sectors;
+	dev->max_unmap_len = DEFAULT_MAX_UNMAP_LEN;
+	dev->opt_unmap_gran = (uint32_t)max_sectors;
+	dev->split_unmaps = true;
+	dev->write_cache = wce != 0;
+	dev->unmap_enabled = dev->handler->ops->unmap != NULL;
+	return 0;
+}
+
+static int check_config(struct tcmu_device *dev)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+	char *reason = NULL;
+
+	if (!ops->check_config || ops->check_config(dev->cfgstring, &reason))
+		return 0;
+	lunar_err(dev, "configuration rejected by handler: %s",
+		  reason ? reason : "no reason given");
+	free(reason);
+	return -EINVAL;
+}
+
+static int init_runtime(struct tcmu_device *dev)
+{
+	dev->rdev.dev = dev;
+	dev->rdev.lock_state = TCMUR_DEV_LOCK_UNKNOWN;
+	dev->lib_private = &dev->rdev;
+	overlap_init(&dev->overlap);
+	tracker_init(&dev->tracker, 0);
+	pthread_mutex_init(&dev->drain_lock, NULL);
+	pthread_cond_init(&dev->drain_cond, NULL);
+	dev->stop_fd = eventfd(0, EFD_CLOEXEC);
+	return dev->stop_fd < 0 ? -errno : 0;
+}
+
+static void free_device(struct tcmu_device *dev)
+{
+	if (dev->stop_fd >= 0)
+		close(dev->stop_fd);
+	pthread_cond_destroy(&dev->drain_cond);
+	pthread_mutex_destroy(&dev->drain_lock);
+	tracker_destroy(&dev->tracker);
+	overlap_destroy(&dev->overlap);
+	ring_detach(&dev->ring);
+	if (dev->transport)
+		dev->transport->ops->destroy(dev->transport);
+	free(dev);
+}
+
+static int open_handler(struct tcmu_device *dev)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+	int ret;
+
+	ret = check_config(dev);
+	if (ret)
+		return ret;
+	ret = ops->open(dev, false);
+	if (ret) {
+		lunar_err(dev, "handler open failed: %s (%d)",
+			  ret < 0 ? strerror(-ret) : "error", ret);
+		return ret < 0 ? ret : -EIO;
+	}
+	dev->rdev.flags |= 1u << 2;	/* 1.5.4 TCMUR_DEV_FLAG_IS_OPEN */
+	if (ops->nr_threads > 0) {
+		ret = workers_start(&dev->workers, dev, ops->nr_threads);
+		if (ret) {
+			ops->close(dev);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int device_add(const struct dev_params *p, struct lunar_transport *transport,
+	       struct tcmu_device **out)
+{
+	struct tcmu_device *dev = calloc(1, sizeof(*dev));
+	unsigned int time_out_s;
+	int ret;
+
+	if (!dev) {
+		transport->ops->destroy(transport);
+		return -ENOMEM;
+	}
+	dev->transport = transport;
+	ret = init_runtime(dev);
+	if (ret)
+		goto fail_early;
+	ret = copy_names(dev, p, &time_out_s);
+	if (ret) {
+		lunar_err(NULL, "device %s: names or cfgstring too long, or bad ;tcmur_cmd_time_out= value",
+			  p->dev_name);
+		goto fail_early;
+	}
+	dev->tracker.time_out_s = time_out_s;
+	dev->handler = handlers_find(dev->cfgstring);
+	if (!dev->handler) {
+		lunar_err(dev, "no handler for cfgstring '%s'", dev->cfgstring);
+		ret = -ENOENT;
+		goto fail_early;
+	}
+	ret = read_geometry(dev);
+	if (ret)
+		goto fail_early;
+	ret = ring_attach(&dev->ring, transport->map, transport->map_len);
+	if (ret) {
+		lunar_err(dev, "ring mapping rejected: bad mailbox (%s)", strerror(-ret));
+		goto fail_early;
+	}
+	ret = open_handler(dev);
+	if (ret)
+		goto fail_early;
+	ret = cmdproc_start(dev);
+	if (ret) {
+		lunar_err(dev, "cannot start command thread: %s", strerror(-ret));
+		workers_stop(&dev->workers);
+		dev->handler->ops->close(dev);
+		goto fail_early;
+	}
+	lunar_info(dev, "serving %s: %llu blocks of %u bytes", dev->uio_name,
+		   (unsigned long long)dev->num_lbas, dev->block_size);
+	*out = dev;
+	return 0;
+
+fail_early:
+	free_device(dev);
+	return ret;
+}
+
+void device_signal_drained(struct tcmu_device *dev)
+{
+	pthread_mutex_lock(&dev->drain_lock);
+	pthread_cond_broadcast(&dev->drain_cond);
+	pthread_mutex_unlock(&dev->drain_lock);
+}
+
+static void wait_drained(struct tcmu_device *dev)
+{
+	pthread_mutex_lock(&dev->drain_lock);
+	while (tracker_count(&dev->tracker)) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += DRAIN_WARN_S;
+		if (pthread_cond_timedwait(&dev->drain_cond, &dev->drain_lock,
+					   &until) == ETIMEDOUT)
+			lunar_warn(dev, "still waiting for %u command(s) to complete before removal",
+				   tracker_count(&dev->tracker));
+	}
+	pthread_mutex_unlock(&dev->drain_lock);
+}
+
+void device_remove(struct tcmu_device *dev)
+{
+	if (!dev)
+		return;
+	cmdproc_stop(dev);
+	wait_drained(dev);
+	workers_stop(&dev->workers);
+	events_flush(dev);
+	dev->handler->ops->close(dev);
+	dev->rdev.flags &= ~(1u << 2);
+	lunar_info(dev, "removed");
+	free_device(dev);
+}

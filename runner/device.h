@@ -1,0 +1,128 @@
+/*
+ * The device object: everything lunard keeps per TCMU device (one LUN's
+ * backstore).  struct tcmu_device is opaque to handlers; they reach it only
+ * through the libtcmu accessors in runner/compat/.
+ *
+ * Lifecycle (device_add/device_remove, called by the control plane on one
+ * thread per device): attributes read from the transport, handler chosen by
+ * cfgstring subtype and opened, worker pool and command thread started;
+ * removal stops taking commands, waits for in-flight ones, closes the
+ * handler and releases the transport.
+ */
+#ifndef LUNAR_DEVICE_H
+#define LUNAR_DEVICE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tcmu-runner.h"
+#include "cmd_timeout.h"
+#include "overlap.h"
+#include "ring/ring.h"
+#include "ring/transport.h"
+#include "workers.h"
+
+struct lunar_handler;
+
+/*
+ * The prefix of tcmu-runner 1.5.4's struct tcmur_device.  1.5.4 handlers
+ * get a pointer to it from tcmu_dev_get_private() and read its counters
+ * and lock state directly (Debian's handler_rbd.so reads offsets 0x30,
+ * 0x38, 0x40 and 0x51), so lunard keeps these fields current at exactly
+ * these offsets (asserted in device.c).
+ */
+struct lunar_rdev_view {
+	struct tcmu_device *dev;
+	void *hm_private;
+	uint64_t cmdproc_thread;
+	uint32_t flags;
+	uint8_t failover_type;
+	struct list_node recovery_entry;
+	uint64_t lock_lost_cnt;
+	uint64_t conn_lost_cnt;
+	uint64_t cmd_timed_out_cnt;
+	void *event_work;
+	bool lock_lost;
+	uint8_t lock_state;
+};
+
+/* Pending unit attention conditions (device-wide: TCMU has no I_T nexus). */
+#define UA_CAPACITY_CHANGED	(1u << 0)
+#define UA_MODE_PARAMS_CHANGED	(1u << 1)
+
+#define DEV_CFGSTRING_MAX 4096
+
+struct dev_params {
+	const char *uio_name;	/* "uio3", "sim3" */
+	const char *hba_name;	/* "user_1" */
+	const char *dev_name;	/* configfs device name, "lun0" */
+	const char *cfgstring;	/* "<subtype>/<handler config>[;opts]" */
+};
+
+struct tcmu_device {
+	struct lunar_rdev_view rdev;
+	void *lib_private;	/* tcmu_dev_{get,set}_private(); starts &rdev */
+
+	char uio_name[16];
+	char hba_name[16];
+	char dev_name[128];
+	char cfgstring[DEV_CFGSTRING_MAX];
+	char label[160];	/* "<subtype>/<dev_name>" for logs */
+	char unit_serial[256];	/* VPD 0x80 */
+
+	struct lunar_handler *handler;
+	struct lunar_transport *transport;
+	struct lunar_ring ring;
+
+	/* Geometry and capabilities: set before open, adjusted by open(). */
+	uint32_t block_size;
+	uint64_t num_lbas;	/* atomic: resize may change it */
+	uint32_t max_xfer_len;
+	uint32_t opt_xcopy_rw_len;
+	uint32_t max_unmap_len;
+	uint32_t opt_unmap_gran;
+	uint32_t unmap_gran_align;
+	bool split_unmaps;
+	bool write_cache;	/* atomic: MODE SELECT may change it */
+	bool solid_state;
+	bool unmap_enabled;
+
+	uint32_t pending_ua;	/* UA_* bits, atomic */
+
+	/* FORMAT UNIT in progress: blocks done of total (atomics). */
+	bool formatting;
+	uint64_t format_done;
+	uint64_t format_total;
+
+	struct overlap_tracker overlap;
+	struct cmd_tracker tracker;
+	struct worker_pool workers;
+
+	pthread_t cmdproc;
+	bool cmdproc_started;
+	int stop_fd;		/* eventfd: wakes the command thread to exit */
+	bool broken;		/* ring corrupt: no further commands taken */
+
+	pthread_mutex_t drain_lock;
+	pthread_cond_t drain_cond;
+};
+
+/* Create, open and start serving.  Takes ownership of transport. */
+int device_add(const struct dev_params *p, struct lunar_transport *transport,
+	       struct tcmu_device **out);
+/* Stop, drain, close and free (safe on NULL). */
+void device_remove(struct tcmu_device *dev);
+
+/* "<subtype>/<dev_name>", for log lines. */
+const char *dev_label(struct tcmu_device *dev);
+
+uint64_t dev_num_lbas(struct tcmu_device *dev);
+bool dev_write_cache(struct tcmu_device *dev);
+void dev_raise_ua(struct tcmu_device *dev, uint32_t ua);
+
+/* Called by cmd_finish() when the last in-flight command completes. */
+void device_signal_drained(struct tcmu_device *dev);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * The opcode table and the generic part of command execution: lookup,
+ * CDB usage-map validation, LBA/length decoding and range checks, unit
+ * attention and FORMAT gating, ordering of overlapping media commands.
+ */
+#include "scsi.h"
+
+#include <string.h>
+
+#include "alua.h"
+#include "cmd.h"
+#include "device.h"
+#include "dispatch.h"
+#include "io.h"
+#include "iov.h"
+#include "ops.h"
+#include "scsi_defs.h"
+#include "sense.h"
+
+/* Executor flag kept out of the public table flags: exclusive LBA range. */
+#define OP_EXCLUSIVE (1 << 8)
+
+#define U(...) ((const uint8_t[]){ __VA_ARGS__ })
+#define FF4 0xff, 0xff, 0xff, 0xff
+#define FF8 FF4, FF4
+
+static bool has_unmap(struct tcmu_device *dev)
+{
+	return dev->unmap_enabled;
+}
+
+static bool has_alua(struct tcmu_device *dev)
+{
+	return alua_supported(dev);
+}
+
+static const struct scsi_op op_table[] = {
+	{ TEST_UNIT_READY, SCSI_NO_SA, 6, LAYOUT_NONE, 0,
+	  U(TEST_UNIT_READY, 0, 0, 0, 0, 0), scsi_test_unit_ready, NULL,
+	  "TEST UNIT READY" },
+	{ REQUEST_SENSE, SCSI_NO_SA, 6, LAYOUT_NONE, OP_IN_FORMAT | OP_KEEP_UA,
+	  U(REQUEST_SENSE, 0, 0, 0, 0xff, 0), scsi_request_sense, NULL,
+	  "REQUEST SENSE" },
+	{ FORMAT_UNIT, SCSI_NO_SA, 6, LAYOUT_NONE, OP_MEDIA | OP_EXCLUSIVE,
+	  U(FORMAT_UNIT, 0x3f, 0, 0, 0, 0), scsi_format_unit, NULL,
+	  "FORMAT UNIT" },
+	{ READ_6, SCSI_NO_SA, 6, LAYOUT_6,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_IN | OP_ZERO_IS_256,
+	  U(READ_6, 0x1f, 0xff, 0xff, 0xff, 0), scsi_read, NULL, "READ(6)" },
+	{ WRITE_6, SCSI_NO_SA, 6, LAYOUT_6,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT | OP_ZERO_IS_256,
+	  U(WRITE_6, 0x1f, 0xff, 0xff, 0xff, 0), scsi_write, NULL, "WRITE(6)" },
+	{ INQUIRY, SCSI_NO_SA, 6, LAYOUT_NONE, OP_IN_FORMAT | OP_KEEP_UA,
+	  U(INQUIRY, 0x01, 0xff, 0xff, 0xff, 0), scsi_inquiry, NULL, "INQUIRY" },
+	{ START_STOP, SCSI_NO_SA, 6, LAYOUT_NONE, 0,
+	  U(START_STOP, 0x01, 0, 0, 0x05, 0), scsi_start_stop, NULL,
+	  "START STOP UNIT" },
+	{ READ_CAPACITY, SCSI_NO_SA, 10, LAYOUT_NONE, 0,
+	  U(READ_CAPACITY, 0, 0, 0, 0, 0, 0, 0, 0, 0), scsi_read_capacity10,
+	  NULL, "READ CAPACITY(10)" },
+	{ READ_10, SCSI_NO_SA, 10, LAYOUT_10,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_IN,
+	  U(READ_10, 0x18, FF4, 0x1f, 0xff, 0xff, 0), scsi_read, NULL,
+	  "READ(10)" },
+	{ WRITE_10, SCSI_NO_SA, 10, LAYOUT_10,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT,
+	  U(WRITE_10, 0x18, FF4, 0x1f, 0xff, 0xff, 0), scsi_write, NULL,
+	  "WRITE(10)" },
+	{ SYNCHRONIZE_CACHE, SCSI_NO_SA, 10, LAYOUT_10, 0,
+	  U(SYNCHRONIZE_CACHE, 0x02, FF4, 0x1f, 0xff, 0xff, 0), scsi_sync_cache,
+	  NULL, "SYNCHRONIZE CACHE(10)" },
+	{ UNMAP, SCSI_NO_SA, 10, LAYOUT_NONE, OP_MEDIA,
+	  U(UNMAP, 0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0), scsi_unmap, has_unmap,
+	  "UNMAP" },
+	{ READ_16, SCSI_NO_SA, 16, LAYOUT_16,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_IN,
+	  U(READ_16, 0x18, FF8, FF4, 0x1f, 0), scsi_read, NULL, "READ(16)" },
+	{ WRITE_16, SCSI_NO_SA, 16, LAYOUT_16,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT,
+	  U(WRITE_16, 0x18, FF8, FF4, 0x1f, 0), scsi_write, NULL, "WRITE(16)" },
+	{ SYNCHRONIZE_CACHE_16, SCSI_NO_SA, 16, LAYOUT_16, 0,
+	  U(SYNCHRONIZE_CACHE_16, 0x02, FF8, FF4, 0x1f, 0), scsi_sync_cache,
+	  NULL, "SYNCHRONIZE CACHE(16)" },
+	{ SERVICE_ACTION_IN_16, READ_CAPACITY_16, 16, LAYOUT_NONE, 0,
+	  U(SERVICE_ACTION_IN_16, READ_CAPACITY_16, 0, 0, 0, 0, 0, 0, 0, 0,
+	    FF4, 0, 0),
+	  scsi_read_capacity16, NULL, "READ CAPACITY(16)" },
+	{ MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 12, LAYOUT_NONE, 0,
+	  U(MAINTENANCE_IN, 0xe0 | MI_REPORT_TARGET_PGS, 0, 0, 0, 0, FF4, 0, 0),
+	  alua_report_target_port_groups, has_alua,
+	  "REPORT TARGET PORT GROUPS" },
+	{ MAINTENANCE_OUT, MO_SET_TARGET_PGS, 12, LAYOUT_NONE, 0,
+	  U(MAINTENANCE_OUT, MO_SET_TARGET_PGS, 0, 0, 0, 0, FF4, 0, 0),
+	  alua_set_target_port_groups, has_alua, "SET TARGET PORT GROUPS" },
+	{ READ_12, SCSI_NO_SA, 12, LAYOUT_12,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_IN,
+	  U(READ_12, 0x18, FF4, FF4, 0x1f, 0), scsi_read, NULL, "READ(12)" },
+	{ WRITE_12, SCSI_NO_SA, 12, LAYOUT_12,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT,
+	  U(WRITE_12, 0x18, FF4, FF4, 0x1f, 0), scsi_write, NULL, "WRITE(12)" },
+};
+
+const struct scsi_op *scsi_ops(size_t *count)
+{
+	*count = sizeof(op_table) / sizeof(op_table[0]);
+	return op_table;
+}
+
+static bool opcode_has_sa(uint8_t opcode)
+{
+	switch (opcode) {
+	case EXTENDED_COPY:
+	case RECEIVE_COPY_RESULTS:
+	case SERVICE_ACTION_IN_16:
+	case MAINTENANCE_IN:
+	case MAINTENANCE_OUT:
+		return true;
+	}
+	return false;
+}
+
+uint16_t scsi_cdb_sa(const uint8_t *cdb)
+{
+	return opcode_has_sa(cdb[0]) ? (uint16_t)(cdb[1] & 0x1f) : SCSI_NO_SA;
+}
+
+/* Table entry for cdb; *known_opcode tells an unknown SA from an unknown op. */
+static const struct scsi_op *lookup(const uint8_t *cdb, bool *known_opcode)
+{
+	uint16_t sa = scsi_cdb_sa(cdb);
+
+	*known_opcode = false;
+	for (size_t i = 0; i < sizeof(op_table) / sizeof(op_table[0]); i++) {
+		if (op_table[i].opcode != cdb[0])
+			continue;
+		*known_opcode = true;
+		if (op_table[i].sa == sa)
+			return &op_table[i];
+	}
+	return NULL;
+}
+
+static int highest_bit(uint8_t v)
+{
+	return 31 - __builtin_clz(v);
+}
+
+/* Reserved or unsupported bits set: INVALID FIELD IN CDB at the first. */
+static int check_usage(struct lunar_cmd *cmd, const struct scsi_op *op)
+{
+	const uint8_t *cdb = cmd->ring.cdb;
+
+	for (unsigned int i = 1; i < op->cdb_len; i++) {
+		uint8_t mask = op->usage[i], v = cdb[i];
+
+		if (i == 1 && op->sa != SCSI_NO_SA) {
+			mask &= 0xe0;
+			v &= 0xe0;
+		}
+		if (i == op->cdb_len - 1u)
+			v &= 0x3f;	/* vendor-specific control bits */
+		if (v & ~mask)
+			return sense_bad_cdb_field(cmd, i, highest_bit(v & ~mask));
+	}
+	return TCMU_STS_OK;
+}
+
+static unsigned int length_field_byte(uint8_t layout)
+{
+	switch (layout) {
+	case LAYOUT_6:
+		return 4;
+	case LAYOUT_10:
+		return 7;
+	case LAYOUT_12:
+		return 6;
+	case LAYOUT_16:
+		return 10;
+	case LAYOUT_CAW:
+		return 13;
+	}
+	return 0;
+}
+
+static void decode_lba(struct lunar_cmd *cmd, const struct scsi_op *op)
+{
+	const uint8_t *cdb = cmd->ring.cdb;
+
+	cmd->fua = op->layout != LAYOUT_6 && (cdb[1] & 0x08);
+	switch (op->layout) {
+	case LAYOUT_6:
+		cmd->lba = (uint64_t)(cdb[1] & 0x1f) << 16 | get_be16(cdb + 2);
+		cmd->nblocks = cdb[4];
+		if (!cmd->nblocks && (op->flags & OP_ZERO_IS_256))
+			cmd->nblocks = 256;
+		break;
+	case LAYOUT_10:
+		cmd->lba = get_be32(cdb + 2);
+		cmd->nblocks = get_be16(cdb + 7);
+		break;
+	case LAYOUT_12:
+		cmd->lba = get_be32(cdb + 2);
+		cmd->nblocks = get_be32(cdb + 6);
+		break;
+	case LAYOUT_16:
+		cmd->lba = get_be64(cdb + 2);
+		cmd->nblocks = get_be32(cdb + 10);
+		break;
+	case LAYOUT_CAW:
+		cmd->lba = get_be64(cdb + 2);
+		cmd->nblocks = cdb[13];
+		break;
+	default:
+		/* Whole device: the command's own parameters say where. */
+		cmd->lba = 0;
+		cmd->nblocks = dev_num_lbas(cmd->dev);
+		break;
+	}
+}
+
+static int check_range(struct lunar_cmd *cmd, const struct scsi_op *op)
+{
+	struct tcmu_device *dev = cmd->dev;
+	uint64_t need;
+
+	if (cmd->lba > dev_num_lbas(dev) ||
+	    cmd->nblocks > dev_num_lbas(dev) - cmd->lba)
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	if ((op->flags & OP_MOVES_DATA) && dev->max_xfer_len &&
+	    cmd->nblocks > dev->max_xfer_len)
+		return sense_bad_cdb_field(cmd, length_field_byte(op->layout), -1);
+	if (!(op->flags & (OP_DATA_IN | OP_DATA_OUT)))
+		return TCMU_STS_OK;
+	need = cmd->nblocks * dev->block_size;
+	if (cmd->data_len < need)
+		return sense_bad_cdb_field(cmd, length_field_byte(op->layout), -1);
+	if ((op->flags & OP_DATA_IN) && cmd->data_len > need)
+		cmd->read_len = (uint32_t)need;
+	return TCMU_STS_OK;
+}
+
+static void run_exec(struct lunar_cmd *cmd, int unused)
+{
+	int sts = cmd->op->exec(cmd);
+
+	(void)unused;
+	if (sts != TCMU_STS_ASYNC_HANDLED)
+		cmd_finish(cmd, sts);
+}
+
+/* overlap tracker callback: the conflicting command completed. */
+static void resume_exec(struct lunar_cmd *cmd)
+{
+	io_run_done(cmd, run_exec, 0);
+}
+
+static int admit(struct lunar_cmd *cmd, const struct scsi_op *op)
+{
+	struct overlap_range *r = &cmd->range;
+
+	r->lba = op->layout == LAYOUT_NONE ? 0 : cmd->lba;
+	r->nblocks = op->layout == LAYOUT_NONE ? UINT64_MAX : cmd->nblocks;
+	r->exclusive = op->flags & OP_EXCLUSIVE;
+	cmd->range_held = true;
+	if (overlap_admit(&cmd->dev->overlap, r, cmd, resume_exec))
+		return op->exec(cmd);
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
+int scsi_execute(struct lunar_cmd *cmd)
+{
+	const struct scsi_op *op;
+	bool known_opcode;
+	int sts;
+
+	op = lookup(cmd->ring.cdb, &known_opcode);
+	if (!op || (op->supported && !op->supported(cmd->dev))) {
+		if (op || !known_opcode)
+			return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+		return sense_bad_cdb_field(cmd, 1, 4);
+	}
+	if (cmd->ring.cdb_len < op->cdb_len)
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	sts = check_usage(cmd, op);
+	if (sts)
+		return sts;
+	cmd->op = op;
+	if (!(op->flags & OP_MEDIA))
+		return op->exec(cmd);
+
+	decode_lba(cmd, op);
+	sts = check_range(cmd, op);
+	if (sts)
+		return sts;
+	sts = alua_check_access(cmd->dev, cmd);
+	if (sts)
+		return sts;
+	return admit(cmd, op);
+}
+
+/* Take one pending unit attention; 0 if none. */
+static uint16_t take_ua(struct tcmu_device *dev)
+{
+	uint32_t cur = __atomic_load_n(&dev->pending_ua, __ATOMIC_ACQUIRE);
+
+	while (cur) {
+		uint32_t bit = cur & -cur;
+
+		if (__atomic_compare_exchange_n(&dev->pending_ua, &cur, cur & ~bit,
+						false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return bit == UA_CAPACITY_CHANGED ?
+			       ASC_CAPACITY_DATA_HAS_CHANGED :
+			       ASC_MODE_PARAMETERS_CHANGED;
+	}
+	return 0;
+}
+
+int scsi_precheck(struct lunar_cmd *cmd)
+{
+	struct tcmu_device *dev = cmd->dev;
+	uint8_t opcode = cmd->ring.cdb[0];
+	bool known;
+	const struct scsi_op *op = lookup(cmd->ring.cdb, &known);
+	uint16_t flags = op ? op->flags : 0;
+	uint16_t ua;
+
+	if (opcode == REPORT_LUNS)
+		flags |= OP_KEEP_UA | OP_IN_FORMAT;
+	if (!(flags & OP_KEEP_UA) && (ua = take_ua(dev)))
+		return sense_fail(cmd, UNIT_ATTENTION, ua);
+	if (__atomic_load_n(&dev->formatting, __ATOMIC_ACQUIRE) &&
+	    !(flags & OP_IN_FORMAT)) {
+		sense_fail(cmd, NOT_READY, ASC_NOT_READY_FORMAT_IN_PROGRESS);
+		sense_put_progress(cmd->lib.sense_buf, scsi_format_progress(dev));
+		return TCMU_STS_PASSTHROUGH_ERR;
+	}
+	return TCMU_STS_NOT_HANDLED;
+}
+
+int scsi_reply(struct lunar_cmd *cmd, const void *buf, size_t len,
+	       size_t alloc_len)
+{
+	size_t n = len < alloc_len ? len : alloc_len;
+
+	if (n > cmd->data_len)
+		n = cmd->data_len;
+	iov_copy_to(cmd->ring.iov, cmd->ring.iov_cnt, 0, buf, n);
+	iov_zero(cmd->ring.iov, cmd->ring.iov_cnt, n, cmd->data_len - n);
+	cmd->read_len = (uint32_t)n;
+	return TCMU_STS_OK;
+}
+
+size_t scsi_data_out(struct lunar_cmd *cmd, void *buf, size_t len)
+{
+	return iov_copy_from(buf, cmd->ring.iov, cmd->ring.iov_cnt, 0, len);
+}

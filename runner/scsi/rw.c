@@ -1,0 +1,86 @@
+/*
+ * READ and WRITE (6/10/12/16), SYNCHRONIZE CACHE (10/16), and the
+ * write-through rule shared by every command that writes: with FUA set or
+ * the write cache disabled, data is flushed before the command completes.
+ */
+#include "cmd.h"
+#include "device.h"
+#include "dispatch.h"
+#include "io.h"
+#include "ops.h"
+#include "scsi.h"
+#include "scsi_defs.h"
+#include "sense.h"
+
+static void finish(struct lunar_cmd *cmd, int sts)
+{
+	cmd_finish(cmd, sts);
+}
+
+static bool needs_flush(struct lunar_cmd *cmd)
+{
+	return (cmd->fua || !dev_write_cache(cmd->dev)) &&
+	       io_supported(cmd->dev, IO_FLUSH);
+}
+
+void scsi_finish_write(struct lunar_cmd *cmd, int sts)
+{
+	struct io_request req = { .kind = IO_FLUSH };
+
+	if (sts != TCMU_STS_OK || !needs_flush(cmd)) {
+		cmd_finish(cmd, sts);
+		return;
+	}
+	io_submit(cmd, &req, finish);
+}
+
+static int submit_rw(struct lunar_cmd *cmd, enum io_kind kind, io_done_fn done)
+{
+	struct tcmu_device *dev = cmd->dev;
+	struct io_request req = {
+		.kind = kind,
+		.iov = cmd_reset_iov(cmd),
+		.iov_cnt = cmd->lib.iov_cnt,
+		.off = cmd->lba * dev->block_size,
+		.len = cmd->nblocks * dev->block_size,
+	};
+
+	if (!cmd->nblocks)
+		return TCMU_STS_OK;
+	if (!io_supported(dev, kind))
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	io_submit(cmd, &req, done);
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
+int scsi_read(struct lunar_cmd *cmd)
+{
+	return submit_rw(cmd, IO_READ, finish);
+}
+
+int scsi_write(struct lunar_cmd *cmd)
+{
+	return submit_rw(cmd, IO_WRITE, scsi_finish_write);
+}
+
+int scsi_sync_cache(struct lunar_cmd *cmd)
+{
+	struct tcmu_device *dev = cmd->dev;
+	struct io_request req = { .kind = IO_FLUSH };
+	const uint8_t *cdb = cmd->ring.cdb;
+	uint64_t lba, n;
+
+	if (cdb[0] == SYNCHRONIZE_CACHE) {
+		lba = get_be32(cdb + 2);
+		n = get_be16(cdb + 7);
+	} else {
+		lba = get_be64(cdb + 2);
+		n = get_be32(cdb + 10);
+	}
+	if (lba > dev_num_lbas(dev) || n > dev_num_lbas(dev) - lba)
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	if (!io_supported(dev, IO_FLUSH))
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	io_submit(cmd, &req, finish);
+	return TCMU_STS_ASYNC_HANDLED;
+}

@@ -1,0 +1,246 @@
+/*
+ * Scripted initiator over simring.  See siminit.h.
+ */
+#define _GNU_SOURCE
+#include "siminit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "handler.h"
+#include "ring/simsock.h"
+#include "ring/transport_sim.h"
+
+#define WAIT_SLICE_MS 1000
+#define DEFAULT_TIMEOUT_MS 60000
+
+struct siminit {
+	struct simring *sr;
+	struct tcmu_device *dev;
+	int sock;
+	char name[64];
+	uint32_t block_size;
+	unsigned int pending;
+};
+
+struct pending_cmd {
+	struct siminit *si;
+	struct scsi_result *res;
+	bool *done;
+};
+
+int siminit_load_handlers(const char *dir)
+{
+	static bool loaded;
+	int n;
+
+	if (loaded)
+		return 0;
+	n = handlers_load_dir(dir);
+	if (n < 0)
+		return n;
+	loaded = true;
+	return 0;
+}
+
+static int attach(struct siminit *si, const struct siminit_opts *o,
+		  const struct sim_attrs *attrs)
+{
+	struct sim_endpoint ep = sim_endpoint_local(si->sr);
+	struct lunar_transport *t;
+	struct dev_params p = {
+		.uio_name = "sim0", .hba_name = "user_0", .dev_name = si->name,
+		.cfgstring = o->cfgstring,
+	};
+	int ret;
+
+	if (o->sim_socket) {
+		si->sock = simsock_connect(o->sim_socket);
+		if (si->sock < 0)
+			return si->sock;
+		return simsock_add(si->sock, si->sr, attrs, si->name, o->cfgstring);
+	}
+	ret = transport_sim_create(&ep, attrs, "sim0", &t);
+	if (ret)
+		return ret;
+	return device_add(&p, t, &si->dev);
+}
+
+int siminit_open(const struct siminit_opts *o, struct siminit **out)
+{
+	struct siminit *si = calloc(1, sizeof(*si));
+	struct sim_attrs attrs = {
+		.size = o->size ? o->size : 64ull << 20,
+		.block_size = o->block_size ? o->block_size : 512,
+		.max_sectors = o->max_sectors ? o->max_sectors : 2048,
+		.write_cache = o->write_cache,
+		.serial = o->serial,
+	};
+	int ret;
+
+	if (!si)
+		return -ENOMEM;
+	si->sock = -1;
+	si->block_size = attrs.block_size;
+	snprintf(si->name, sizeof(si->name), "%s", o->name ? o->name : "lun0");
+	ret = simring_create(&o->ring, &si->sr);
+	if (!ret)
+		ret = attach(si, o, &attrs);
+	if (ret) {
+		siminit_close(si);
+		return ret;
+	}
+	*out = si;
+	return 0;
+}
+
+void siminit_close(struct siminit *si)
+{
+	if (!si)
+		return;
+	if (si->pending)
+		siminit_wait_all(si, DEFAULT_TIMEOUT_MS);
+	device_remove(si->dev);
+	if (si->sock >= 0) {
+		simsock_remove(si->sock, si->name);
+		close(si->sock);
+	}
+	simring_destroy(si->sr);
+	free(si);
+}
+
+struct simring *siminit_ring(struct siminit *si)
+{
+	return si->sr;
+}
+
+struct tcmu_device *siminit_device(struct siminit *si)
+{
+	return si->dev;
+}
+
+static void on_done(void *priv, const struct simring_completion *c)
+{
+	struct pending_cmd *p = priv;
+
+	p->res->ret = c->expired ? -ETIMEDOUT : 0;
+	p->res->status = c->status;
+	memcpy(p->res->sense, c->sense ? c->sense : (const uint8_t[96]){ 0 },
+	       sizeof(p->res->sense));
+	p->res->data_len = c->data_len;
+	*p->done = true;
+	p->si->pending--;
+	free(p);
+}
+
+/* Reap what the user side completed; wait up to ms for a kick first. */
+static int reap(struct siminit *si, int ms)
+{
+	int ret = simring_wait_kick(si->sr, ms);
+
+	if (ret < 0)
+		return ret;
+	ret = simring_reap(si->sr);
+	return ret < 0 ? ret : 0;
+}
+
+int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
+		   void *buf, size_t len, struct scsi_result *res, bool *done)
+{
+	struct pending_cmd *p = malloc(sizeof(*p));
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	*p = (struct pending_cmd){ si, res, done };
+	*done = false;
+	memset(res, 0, sizeof(*res));
+	for (int tries = 0;; tries++) {
+		ret = simring_submit(si->sr, cdb, dir, buf, len, on_done, p, NULL);
+		if (ret != -EAGAIN || tries > DEFAULT_TIMEOUT_MS / WAIT_SLICE_MS)
+			break;
+		/* Ring or data area full: let the user side drain some. */
+		simring_notify_user(si->sr);
+		ret = reap(si, WAIT_SLICE_MS);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	si->pending++;
+	simring_notify_user(si->sr);
+	return 0;
+}
+
+static int wait_for(struct siminit *si, const bool *done, int timeout_ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (done ? !*done : si->pending > 0) {
+		int ret = reap(si, WAIT_SLICE_MS);
+
+		if (ret)
+			return ret;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int siminit_wait_all(struct siminit *si, int timeout_ms)
+{
+	return wait_for(si, NULL, timeout_ms);
+}
+
+int siminit_cmd(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
+		void *buf, size_t len, struct scsi_result *res)
+{
+	bool done;
+	int ret = siminit_submit(si, cdb, dir, buf, len, res, &done);
+
+	if (!ret)
+		ret = wait_for(si, &done, DEFAULT_TIMEOUT_MS);
+	if (ret)
+		res->ret = ret;
+	return res->ret;
+}
+
+static void rw16(uint8_t *cdb, uint8_t op, uint64_t lba, uint32_t n)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = op;
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		cdb[10 + i] = (uint8_t)(n >> (24 - 8 * i));
+}
+
+int siminit_read(struct siminit *si, uint64_t lba, uint32_t nblocks, void *buf,
+		 struct scsi_result *res)
+{
+	uint8_t cdb[16];
+
+	rw16(cdb, 0x88, lba, nblocks);
+	return siminit_cmd(si, cdb, SIMRING_DIR_IN, buf,
+			   (size_t)nblocks * si->block_size, res);
+}
+
+int siminit_write(struct siminit *si, uint64_t lba, uint32_t nblocks,
+		  void *buf, struct scsi_result *res)
+{
+	uint8_t cdb[16];
+
+	rw16(cdb, 0x8a, lba, nblocks);
+	return siminit_cmd(si, cdb, SIMRING_DIR_OUT, buf,
+			   (size_t)nblocks * si->block_size, res);
+}
