@@ -1,7 +1,12 @@
 /*
  * Handler data callouts with one completion path.  See io.h.
  */
+#define _GNU_SOURCE
 #include "io.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 
 #include "device.h"
 #include "export.h"
@@ -188,4 +193,41 @@ LUNAR_EXPORT void tcmur_cmd_complete(struct tcmu_device *dev, void *data,
 		return;
 	}
 	rcmd->done(dev, rcmd, rc);
+}
+
+struct background_job {
+	struct lunar_cmd *cmd;
+	io_done_fn fn;
+};
+
+static void *background_main(void *arg)
+{
+	struct background_job job = *(struct background_job *)arg;
+
+	free(arg);
+	pthread_setname_np(pthread_self(), "background");
+	io_run_done(job.cmd, job.fn, TCMU_STS_OK);
+	return NULL;
+}
+
+int io_run_background(struct lunar_cmd *cmd, io_done_fn fn)
+{
+	struct background_job *job = malloc(sizeof(*job));
+	pthread_attr_t attr;
+	pthread_t thread;
+	int ret;
+
+	if (!job)
+		return -ENOMEM;
+	job->cmd = cmd;
+	job->fn = fn;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&thread, &attr, background_main, job);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		free(job);
+		return -ret;
+	}
+	return 0;
 }

@@ -29,4 +29,11 @@ bool io_supported(struct tcmu_device *dev, enum io_kind kind);
 /* Run fn(cmd, sts) through this thread's trampoline. */
 void io_run_done(struct lunar_cmd *cmd, io_done_fn fn, int sts);
 
+/*
+ * Run fn(cmd, TCMU_STS_OK) on a new detached thread: long runner-driven
+ * operations (FORMAT UNIT) must not hold the device's command thread,
+ * which keeps answering other commands meanwhile.  0 or -errno.
+ */
+int io_run_background(struct lunar_cmd *cmd, io_done_fn fn);
+
 #endif

@@ -571,7 +571,9 @@ static void finish_one(struct simring *sr, const struct tcmu_cmd_entry *ent,
 	memcpy(f->sense, ent->rsp.sense_buffer, sizeof(f->sense));
 	if (ent->hdr.uflags & TCMU_UFLAG_UNKNOWN_OP)
 		f->c.status = 0x02;
-	if (cmd->dir == SIMRING_DIR_IN && (ent->hdr.uflags & TCMU_UFLAG_READ_LEN) &&
+	if (cmd->dir == SIMRING_DIR_IN &&
+	    (sr->mb->flags & TCMU_MAILBOX_FLAG_CAP_READ_LEN) &&
+	    (ent->hdr.uflags & TCMU_UFLAG_READ_LEN) &&
 	    ent->rsp.read_len && ent->rsp.read_len < read_len)
 		read_len = ent->rsp.read_len;
 	f->c.data_len = 0;

@@ -3,7 +3,8 @@
  *
  * With an UNMAP-capable handler (LBPRZ: unmapped blocks read as zeros) the
  * device is unmapped in max_unmap_len pieces, otherwise zeros are written
- * in 1 MiB pieces.  While it runs, every command but INQUIRY and REQUEST
+ * in 1 MiB pieces, on a background thread so the device's command thread
+ * keeps answering: while it runs, every command but INQUIRY and REQUEST
  * SENSE gets NOT READY, FORMAT IN PROGRESS with the progress indication.
  * With IMMED the command completes at once and the format continues on an
  * internal command that is not on the ring.
@@ -188,6 +189,13 @@ int scsi_format_unit(struct lunar_cmd *cmd)
 	lunar_info(dev, "FORMAT UNIT started (%s%s)",
 		   st->use_unmap ? "unmapping" : "writing zeros",
 		   immed ? ", immediate" : "");
-	format_step(carrier, TCMU_STS_OK);
+	sts = io_run_background(carrier, format_step);
+	if (sts) {
+		lunar_err(dev, "cannot start the FORMAT UNIT thread: %d", sts);
+		__atomic_store_n(&dev->formatting, false, __ATOMIC_RELEASE);
+		if (carrier != cmd)
+			cmd_finish(carrier, TCMU_STS_OK);
+		return TCMU_STS_NO_RESOURCE;
+	}
 	return immed ? TCMU_STS_OK : TCMU_STS_ASYNC_HANDLED;
 }

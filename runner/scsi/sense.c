@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "device.h"
 #include "ring/ring.h"
 #include "scsi_defs.h"
 
@@ -158,7 +159,8 @@ void sense_result(struct lunar_cmd *cmd, int sts, struct ring_result *res)
 	res->scsi_status = sts_table[sts].status;
 	if (res->scsi_status == SAM_STAT_CHECK_CONDITION)
 		sense_fill(sense, sts_table[sts].key, sts_table[sts].asc_ascq);
-	else if (res->scsi_status == SAM_STAT_GOOD && cmd->read_len) {
+	else if (res->scsi_status == SAM_STAT_GOOD && cmd->read_len &&
+		 (cmd->dev->ring.mb_flags & TCMU_MAILBOX_FLAG_CAP_READ_LEN)) {
 		res->uflags = TCMU_UFLAG_READ_LEN;
 		res->read_len = cmd->read_len;
 	}
