@@ -91,6 +91,34 @@ struct lunar_cmd {
 	bool internal;			/* runner-made, not on the ring */
 };
 
+/* FIFO of commands linked through work_next; the owner provides locking. */
+struct cmd_fifo {
+	struct lunar_cmd *head, *tail;
+};
+
+static inline void cmd_fifo_push(struct cmd_fifo *q, struct lunar_cmd *cmd)
+{
+	cmd->work_next = NULL;
+	if (q->tail)
+		q->tail->work_next = cmd;
+	else
+		q->head = cmd;
+	q->tail = cmd;
+}
+
+static inline struct lunar_cmd *cmd_fifo_pop(struct cmd_fifo *q)
+{
+	struct lunar_cmd *cmd = q->head;
+
+	if (cmd) {
+		q->head = cmd->work_next;
+		if (!q->head)
+			q->tail = NULL;
+		cmd->work_next = NULL;
+	}
+	return cmd;
+}
+
 static inline struct lunar_cmd *cmd_from_tcmur(struct tcmur_cmd *rcmd)
 {
 	return (struct lunar_cmd *)((char *)rcmd - offsetof(struct lunar_cmd, rcmd));
@@ -105,6 +133,13 @@ void cmd_free(struct lunar_cmd *cmd);
  * may have consumed the previous copy).  Returns lib.iovec.
  */
 struct iovec *cmd_reset_iov(struct lunar_cmd *cmd);
+
+/*
+ * Like cmd_reset_iov(), but the copy covers exactly the first len bytes of
+ * the data buffer (handlers may assume the iovec holds len bytes, e.g. by
+ * passing it to preadv).  len must not exceed cmd->data_len.
+ */
+struct iovec *cmd_iov_for(struct lunar_cmd *cmd, size_t len);
 
 /* Attach state freed by cmd_finish() (free_fn may be NULL = free()). */
 void cmd_set_state(struct lunar_cmd *cmd, void *state,

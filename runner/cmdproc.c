@@ -20,6 +20,15 @@
 
 /* Retry delay after a failed allocation left entries on the ring. */
 #define RETRY_MS 10
+/* While stopping: how often to re-check for the last completions. */
+#define DRAIN_POLL_MS 100
+/*
+ * After a batch, watch the ring this long before sleeping: under load the
+ * next command usually arrives within microseconds, and waking a sleeping
+ * thread costs far more than that (an inter-processor interrupt, a VM exit
+ * under virtualisation).
+ */
+#define SPIN_NS 20000
 
 struct cmdproc {
 	struct tcmu_device *dev;
@@ -125,43 +134,147 @@ static int poll_timeout(struct cmdproc *cp)
 	return ms;
 }
 
+static __thread struct tcmu_device *current_dev;
+
+bool cmdproc_is_current(struct tcmu_device *dev)
+{
+	return current_dev == dev;
+}
+
+void cmdproc_wake(struct tcmu_device *dev)
+{
+	uint64_t one = 1;
+
+	if (write(dev->wake_fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
+		lunar_err(dev, "cannot wake the command thread: %s", strerror(errno));
+}
+
+static void run_poller(struct tcmu_device *dev)
+{
+	if (dev->has_poller)
+		dev->poller.poll(dev, dev->poller.arg);
+}
+
+/* Run commands other threads handed over (handler callouts belong here). */
+static void run_foreign(struct tcmu_device *dev)
+{
+	struct cmd_fifo todo;
+	struct lunar_cmd *cmd;
+	uint64_t v;
+
+	if (read(dev->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		lunar_err(dev, "cannot read the wake-up counter: %s", strerror(errno));
+	pthread_mutex_lock(&dev->foreign_lock);
+	todo = dev->foreign;
+	dev->foreign = (struct cmd_fifo){ NULL, NULL };
+	pthread_mutex_unlock(&dev->foreign_lock);
+	dispatch_batch_begin(dev);
+	while ((cmd = cmd_fifo_pop(&todo)))
+		cmd->work_fn(cmd);
+	dispatch_batch_end(dev);
+}
+
+static bool stopping(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->stopping, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * One wake-up: work the handler finished, work other threads handed over,
+ * then (unless stopping) new commands on the ring.
+ */
+static void serve_once(struct cmdproc *cp, struct pollfd *pfd)
+{
+	struct tcmu_device *dev = cp->dev;
+
+	if (pfd[2].revents & POLLIN) {
+		dispatch_batch_begin(dev);
+		run_poller(dev);
+		dispatch_batch_end(dev);
+	}
+	if (pfd[1].revents & POLLIN)
+		run_foreign(dev);
+	if (stopping(dev))
+		return;
+	if (pfd[0].revents & POLLIN)
+		dev->transport->ops->ack(dev->transport);
+	process_ring(cp);
+	if (dev->broken)
+		pfd[0].fd = -1;
+	check_timeouts(dev);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * Spin briefly for new ring entries; true if some arrived.  Not while a
+ * polled handler has I/O in flight: its completions arrive on a file
+ * descriptor the spin does not watch.
+ */
+static bool spin_for_work(struct tcmu_device *dev)
+{
+	int64_t until = now_ns() + SPIN_NS;
+
+	if (stopping(dev) || dev->broken ||
+	    (dev->has_poller && tracker_count(&dev->tracker)))
+		return false;
+	while (!ring_has_entries(&dev->ring)) {
+		if (now_ns() > until)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 static void *cmdproc_main(void *arg)
 {
 	struct cmdproc cp = { .dev = arg };
 	struct tcmu_device *dev = cp.dev;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = dev->transport->event_fd, .events = POLLIN },
-		{ .fd = dev->stop_fd, .events = POLLIN },
+		{ .fd = dev->wake_fd, .events = POLLIN },
+		{ .fd = dev->has_poller ? dev->poller.fd : -1, .events = POLLIN },
 	};
 	char name[16];
 
 	snprintf(name, sizeof(name), "cmd-%.11s", dev->uio_name);
 	pthread_setname_np(pthread_self(), name);
+	current_dev = dev;
 	cp.tmr = malloc(sizeof(*cp.tmr));
 	if (!cp.tmr) {
 		lunar_err(dev, "cannot allocate command thread state; device not served");
 		return NULL;
 	}
 	process_ring(&cp);
-	for (;;) {
-		int ret = poll(pfd, 2, poll_timeout(&cp));
+	while (!stopping(dev) || tracker_count(&dev->tracker)) {
+		int timeout = stopping(dev) ? DRAIN_POLL_MS : poll_timeout(&cp);
 
-		if (ret < 0 && errno != EINTR) {
+		if (spin_for_work(dev)) {
+			process_ring(&cp);
+			continue;
+		}
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			lunar_err(dev, "poll failed: %s", strerror(errno));
 			break;
 		}
-		if (pfd[1].revents)
-			break;
 		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			lunar_err(dev, "device notification fd failed; stopping its command thread");
-			break;
-		}
-		if (pfd[0].revents & POLLIN)
-			dev->transport->ops->ack(dev->transport);
-		process_ring(&cp);
-		if (dev->broken)
+			lunar_err(dev, "device notification fd failed; no further commands taken");
 			pfd[0].fd = -1;
-		check_timeouts(dev);
+		}
+		serve_once(&cp, pfd);
 	}
 	cmd_free(cp.spare);
 	free(cp.tmr);
@@ -181,12 +294,10 @@ int cmdproc_start(struct tcmu_device *dev)
 
 void cmdproc_stop(struct tcmu_device *dev)
 {
-	uint64_t one = 1;
-
 	if (!dev->cmdproc_started)
 		return;
-	if (write(dev->stop_fd, &one, sizeof(one)) != sizeof(one))
-		lunar_err(dev, "cannot wake the command thread: %s", strerror(errno));
+	__atomic_store_n(&dev->stopping, true, __ATOMIC_RELEASE);
+	cmdproc_wake(dev);
 	pthread_join(dev->cmdproc, NULL);
 	dev->cmdproc_started = false;
 }

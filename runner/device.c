@@ -163,14 +163,16 @@ static int init_runtime(struct tcmu_device *dev)
 	tracker_init(&dev->tracker, 0);
 	pthread_mutex_init(&dev->drain_lock, NULL);
 	pthread_cond_init(&dev->drain_cond, NULL);
-	dev->stop_fd = eventfd(0, EFD_CLOEXEC);
-	return dev->stop_fd < 0 ? -errno : 0;
+	pthread_mutex_init(&dev->foreign_lock, NULL);
+	dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return dev->wake_fd < 0 ? -errno : 0;
 }
 
 static void free_device(struct tcmu_device *dev)
 {
-	if (dev->stop_fd >= 0)
-		close(dev->stop_fd);
+	if (dev->wake_fd >= 0)
+		close(dev->wake_fd);
+	pthread_mutex_destroy(&dev->foreign_lock);
 	pthread_cond_destroy(&dev->drain_cond);
 	pthread_mutex_destroy(&dev->drain_lock);
 	tracker_destroy(&dev->tracker);
@@ -218,6 +220,7 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 		return -ENOMEM;
 	}
 	dev->transport = transport;
+	dev->wake_fd = -1;
 	ret = init_runtime(dev);
 	if (ret)
 		goto fail_early;

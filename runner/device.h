@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "tcmu-runner.h"
+#include "lunar-handler-ext.h"
+#include "cmd.h"
 #include "cmd_timeout.h"
 #include "overlap.h"
 #include "ring/ring.h"
@@ -102,8 +104,15 @@ struct tcmu_device {
 
 	pthread_t cmdproc;
 	bool cmdproc_started;
-	int stop_fd;		/* eventfd: wakes the command thread to exit */
+	int wake_fd;		/* eventfd: wakes the command thread */
+	bool stopping;		/* atomic: command thread drains and exits */
 	bool broken;		/* ring corrupt: no further commands taken */
+
+	/* Handler poller (lunar-handler-ext.h); callouts on the cmd thread. */
+	bool has_poller;
+	struct lunar_poller poller;
+	pthread_mutex_t foreign_lock;	/* commands submitted off-thread */
+	struct cmd_fifo foreign;
 
 	pthread_mutex_t drain_lock;
 	pthread_cond_t drain_cond;

@@ -26,6 +26,9 @@ void dispatch_batch_begin(struct tcmu_device *dev)
 
 void dispatch_batch_end(struct tcmu_device *dev)
 {
+	/* Submit what the batch queued; that may complete commands too. */
+	if (dev->has_poller)
+		dev->poller.flush(dev, dev->poller.arg);
 	batch_dev = NULL;
 	if (batch_needs_kick)
 		dev->transport->ops->kick(dev->transport);

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "cmdproc.h"
 #include "device.h"
 #include "export.h"
 #include "handler.h"
@@ -144,6 +145,18 @@ static void worker_run(struct lunar_cmd *cmd)
 	submit_here(cmd);
 }
 
+/* Hand cmd to dev's command thread, which owns a polled handler. */
+static void submit_on_cmd_thread(struct lunar_cmd *cmd)
+{
+	struct tcmu_device *dev = cmd->dev;
+
+	cmd->work_fn = worker_run;
+	pthread_mutex_lock(&dev->foreign_lock);
+	cmd_fifo_push(&dev->foreign, cmd);
+	pthread_mutex_unlock(&dev->foreign_lock);
+	cmdproc_wake(dev);
+}
+
 void io_submit(struct lunar_cmd *cmd, const struct io_request *req,
 	       io_done_fn done)
 {
@@ -155,6 +168,10 @@ void io_submit(struct lunar_cmd *cmd, const struct io_request *req,
 	cmd->io_async = req->inline_async || !sync_handler;
 	if (!cmd->io_async && workers_current_dev() != dev) {
 		workers_queue(&dev->workers, cmd, worker_run);
+		return;
+	}
+	if (dev->has_poller && !cmdproc_is_current(dev)) {
+		submit_on_cmd_thread(cmd);
 		return;
 	}
 	submit_here(cmd);

@@ -19,17 +19,6 @@ struct tcmu_device *workers_current_dev(void)
 	return current_dev;
 }
 
-static struct lunar_cmd *pop(struct worker_pool *pool)
-{
-	struct lunar_cmd *cmd = pool->head;
-
-	pool->head = cmd->work_next;
-	if (!pool->head)
-		pool->tail = NULL;
-	cmd->work_next = NULL;
-	return cmd;
-}
-
 static void *worker_main(void *arg)
 {
 	struct worker_pool *pool = arg;
@@ -43,11 +32,11 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct lunar_cmd *cmd;
 
-		while (!pool->head && !pool->stopping)
+		while (!pool->queue.head && !pool->stopping)
 			pthread_cond_wait(&pool->cond, &pool->lock);
-		if (!pool->head)
+		cmd = cmd_fifo_pop(&pool->queue);
+		if (!cmd)
 			break;
-		cmd = pop(pool);
 		pthread_mutex_unlock(&pool->lock);
 		cmd->work_fn(cmd);
 		pthread_mutex_lock(&pool->lock);
@@ -84,13 +73,8 @@ void workers_queue(struct worker_pool *pool, struct lunar_cmd *cmd,
 		   worker_fn fn)
 {
 	cmd->work_fn = fn;
-	cmd->work_next = NULL;
 	pthread_mutex_lock(&pool->lock);
-	if (pool->tail)
-		pool->tail->work_next = cmd;
-	else
-		pool->head = cmd;
-	pool->tail = cmd;
+	cmd_fifo_push(&pool->queue, cmd);
 	pthread_cond_signal(&pool->cond);
 	pthread_mutex_unlock(&pool->lock);
 }

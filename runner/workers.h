@@ -11,7 +11,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-struct lunar_cmd;
+#include "cmd.h"
+
 struct tcmu_device;
 
 typedef void (*worker_fn)(struct lunar_cmd *cmd);
@@ -19,7 +20,7 @@ typedef void (*worker_fn)(struct lunar_cmd *cmd);
 struct worker_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct lunar_cmd *head, *tail;
+	struct cmd_fifo queue;
 	bool stopping;
 	int nr_threads;
 	int started;

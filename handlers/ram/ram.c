@@ -6,10 +6,13 @@
  * I/O completes inline (nr_threads 0, completion before the callout
  * returns), which makes this handler a measure of the runner's own cost.
  * UNMAP releases whole pages and zeroes partial ones.
+ *
+ * The mapping reserves address space for growth (4x the size, at least
+ * 1 GiB more) and never moves, so I/O needs no lock against a resize: only
+ * the size changes (atomically).  Growing past the reservation fails.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,11 +20,18 @@
 
 #include "tcmu-runner.h"
 
+#define MIN_HEADROOM (1ull << 30)
+
 struct ram_dev {
-	pthread_rwlock_t lock;		/* held shared by I/O, exclusive by resize */
 	uint8_t *mem;
-	size_t size;
+	uint64_t size;		/* atomic */
+	uint64_t reserved;
 };
+
+static uint64_t cur_size(struct ram_dev *rd)
+{
+	return __atomic_load_n(&rd->size, __ATOMIC_ACQUIRE);
+}
 
 static int ram_open(struct tcmu_device *dev, bool reopen)
 {
@@ -31,15 +41,21 @@ static int ram_open(struct tcmu_device *dev, bool reopen)
 	if (!rd)
 		return -ENOMEM;
 	rd->size = tcmu_lba_to_byte(dev, tcmu_dev_get_num_lbas(dev));
-	rd->mem = mmap(NULL, rd->size, PROT_READ | PROT_WRITE,
+	rd->reserved = rd->size * 4 > rd->size + MIN_HEADROOM ?
+		       rd->size * 4 : rd->size + MIN_HEADROOM;
+	rd->mem = mmap(NULL, rd->reserved, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (rd->mem == MAP_FAILED) {
-		tcmu_dev_err(dev, "cannot map %zu bytes of memory", rd->size);
+		tcmu_dev_err(dev, "cannot reserve %llu bytes of address space",
+			     (unsigned long long)rd->reserved);
 		free(rd);
 		return -ENOMEM;
 	}
-	pthread_rwlock_init(&rd->lock, NULL);
-	tcmu_dev_set_write_cache_enabled(dev, false);
+	/*
+	 * Memory is the medium and flush is a no-op: report a write cache so
+	 * the runner does not add a flush to every write (write-through).
+	 */
+	tcmu_dev_set_write_cache_enabled(dev, true);
 	tcmur_dev_set_private(dev, rd);
 	return 0;
 }
@@ -48,14 +64,15 @@ static void ram_close(struct tcmu_device *dev)
 {
 	struct ram_dev *rd = tcmur_dev_get_private(dev);
 
-	munmap(rd->mem, rd->size);
-	pthread_rwlock_destroy(&rd->lock);
+	munmap(rd->mem, rd->reserved);
 	free(rd);
 }
 
 static bool in_range(struct ram_dev *rd, uint64_t off, uint64_t len)
 {
-	return off <= rd->size && len <= rd->size - off;
+	uint64_t size = cur_size(rd);
+
+	return off <= size && len <= size - off;
 }
 
 static int ram_read(struct tcmu_device *dev, struct tcmur_cmd *cmd,
@@ -64,11 +81,9 @@ static int ram_read(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	struct ram_dev *rd = tcmur_dev_get_private(dev);
 	int sts = TCMU_STS_RD_ERR;
 
-	pthread_rwlock_rdlock(&rd->lock);
 	if (in_range(rd, (uint64_t)off, len) &&
 	    tcmu_memcpy_into_iovec(iov, iov_cnt, rd->mem + off, len) == len)
 		sts = TCMU_STS_OK;
-	pthread_rwlock_unlock(&rd->lock);
 	tcmur_cmd_complete(dev, cmd, sts);
 	return TCMU_STS_OK;
 }
@@ -79,11 +94,9 @@ static int ram_write(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	struct ram_dev *rd = tcmur_dev_get_private(dev);
 	int sts = TCMU_STS_WR_ERR;
 
-	pthread_rwlock_rdlock(&rd->lock);
 	if (in_range(rd, (uint64_t)off, len) &&
 	    tcmu_memcpy_from_iovec(rd->mem + off, len, iov, iov_cnt) == len)
 		sts = TCMU_STS_OK;
-	pthread_rwlock_unlock(&rd->lock);
 	tcmur_cmd_complete(dev, cmd, sts);
 	return TCMU_STS_OK;
 }
@@ -103,7 +116,6 @@ static int ram_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	uint64_t end = off + len, last = end / page * page;
 	int sts = TCMU_STS_OK;
 
-	pthread_rwlock_rdlock(&rd->lock);
 	if (!in_range(rd, off, len)) {
 		sts = TCMU_STS_RANGE;
 	} else if (first >= last) {
@@ -114,27 +126,24 @@ static int ram_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 		if (madvise(rd->mem + first, last - first, MADV_DONTNEED))
 			memset(rd->mem + first, 0, last - first);
 	}
-	pthread_rwlock_unlock(&rd->lock);
 	tcmur_cmd_complete(dev, cmd, sts);
 	return TCMU_STS_OK;
 }
 
 static int resize(struct tcmu_device *dev, struct ram_dev *rd, uint64_t size)
 {
-	void *mem;
+	uint64_t old = cur_size(rd);
 
-	pthread_rwlock_wrlock(&rd->lock);
-	mem = mremap(rd->mem, rd->size, size, MREMAP_MAYMOVE);
-	if (mem != MAP_FAILED) {
-		rd->mem = mem;
-		rd->size = size;
+	if (size > rd->reserved) {
+		tcmu_dev_err(dev, "cannot grow to %llu bytes: %llu reserved at open",
+			     (unsigned long long)size,
+			     (unsigned long long)rd->reserved);
+		return -ENOSPC;
 	}
-	pthread_rwlock_unlock(&rd->lock);
-	if (mem == MAP_FAILED) {
-		tcmu_dev_err(dev, "cannot resize to %llu bytes",
-			     (unsigned long long)size);
-		return -ENOMEM;
-	}
+	__atomic_store_n(&rd->size, size, __ATOMIC_RELEASE);
+	/* Shrunk: drop the tail, so growing back reads zeros. */
+	if (size < old)
+		madvise(rd->mem + size, old - size, MADV_DONTNEED);
 	return 0;
 }
 

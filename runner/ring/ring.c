@@ -161,10 +161,6 @@ static int decode_cmd(const struct lunar_ring *ring, uint32_t pos, uint32_t len,
 	const uint8_t *start = entry_at(ring, pos);
 	uint64_t total, iov_bytes;
 
-	if (len < sizeof(ent)) {
-		cmd->bad_reason = "entry shorter than a command";
-		return 0;
-	}
 	memcpy(&ent, start, sizeof(ent));
 	total = (uint64_t)ent.req.iov_cnt + ent.req.iov_bidi_cnt +
 		ent.req.iov_dif_cnt;
@@ -214,6 +210,11 @@ static void decode_tmr(const struct lunar_ring *ring, uint32_t pos,
 	       tmr->cmd_cnt * sizeof(uint16_t));
 }
 
+bool ring_has_entries(const struct lunar_ring *ring)
+{
+	return load_head(ring) != ring->next;
+}
+
 void ring_cmd_release(struct ring_cmd *cmd)
 {
 	if (cmd->iov && cmd->iov != cmd->iov_inline)
@@ -246,6 +247,16 @@ int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 		int ret = 0;
 
 		if (!len || len % ENTRY_ALIGN)
+			return -EPROTO;
+		/*
+		 * A command (or an entry of unknown type, which is returned
+		 * as a command) must have room for its response: shorter
+		 * ones cannot be completed without writing over the next
+		 * entry, so the ring is corrupt.
+		 */
+		if (tcmu_hdr_get_op(hdr.len_op) != TCMU_OP_PAD &&
+		    tcmu_hdr_get_op(hdr.len_op) != TCMU_OP_TMR &&
+		    len < sizeof(struct tcmu_cmd_entry))
 			return -EPROTO;
 
 		switch (tcmu_hdr_get_op(hdr.len_op)) {

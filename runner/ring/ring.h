@@ -30,7 +30,7 @@
 #define RING_MAX_TMR_IDS 4096
 
 /* iovecs kept inside struct ring_cmd; longer lists are malloc()ed. */
-#define RING_INLINE_IOVS 8
+#define RING_INLINE_IOVS 4
 
 struct lunar_ring {
 	struct tcmu_mailbox *mb;
@@ -110,6 +110,9 @@ void ring_sync_positions(struct lunar_ring *ring);
  */
 int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 	      struct ring_cmd *cmd, struct ring_tmr *tmr);
+
+/* Whether the kernel queued entries not yet read (no system call). */
+bool ring_has_entries(const struct lunar_ring *ring);
 
 /* Free what ring_next() allocated for cmd (safe on a zeroed ring_cmd). */
 void ring_cmd_release(struct ring_cmd *cmd);

@@ -498,7 +498,8 @@ int simring_tmr(struct simring *sr, uint8_t tmr_type, const uint16_t *ids,
 	t->next = NULL;
 	t->type = tmr_type;
 	t->cnt = cnt;
-	memcpy(t->ids, ids, cnt * sizeof(uint16_t));
+	if (cnt)
+		memcpy(t->ids, ids, cnt * sizeof(uint16_t));
 	pthread_mutex_lock(&sr->lock);
 	if (sr->tmr_tail)
 		sr->tmr_tail->next = t;
@@ -539,6 +540,18 @@ int simring_inject(struct simring *sr, const void *entry, uint32_t len,
 	}
 	pthread_mutex_unlock(&sr->lock);
 	return ret;
+}
+
+uint64_t simring_next_entry_offset(struct simring *sr, uint32_t len)
+{
+	uint32_t head;
+
+	pthread_mutex_lock(&sr->lock);
+	head = sr->mb->cmd_head % sr->cmdr_size;
+	if (head_to_end(head, sr->cmdr_size) < len)
+		head = 0;
+	pthread_mutex_unlock(&sr->lock);
+	return sr->cmdr_off + (uint64_t)head;
 }
 
 void simring_notify_user(struct simring *sr)
@@ -606,7 +619,7 @@ static int collect_completions(struct simring *sr, struct finished *out,
 		uint32_t len = tcmu_hdr_get_len(ent->hdr.len_op);
 		uint8_t op = tcmu_hdr_get_op(ent->hdr.len_op);
 
-		if (op == TCMU_OP_CMD) {
+		if (op != TCMU_OP_PAD && op != TCMU_OP_TMR) {
 			uint16_t id = ent->hdr.cmd_id;
 
 			if (!sr->cmds[id].in_use) {
@@ -623,12 +636,8 @@ static int collect_completions(struct simring *sr, struct finished *out,
 int simring_reap(struct simring *sr)
 {
 	struct finished batch[64];
-	uint64_t junk;
 	int total = 0, n;
 
-	if (read(sr->kernel_efd, &junk, sizeof(junk)) < 0) {
-		/* EAGAIN: nothing signalled; completions may still be there. */
-	}
 	do {
 		pthread_mutex_lock(&sr->lock);
 		n = sr->broken ? -EPROTO : collect_completions(sr, batch, 64);
@@ -647,11 +656,23 @@ int simring_reap(struct simring *sr)
 int simring_wait_kick(struct simring *sr, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = sr->kernel_efd, .events = POLLIN };
+	uint64_t count;
 	int ret = poll(&pfd, 1, timeout_ms);
 
 	if (ret < 0)
 		return -errno;
-	return ret > 0;
+	if (!ret)
+		return 0;
+	/* Consume the kick; the completions themselves stay for the reap. */
+	if (read(sr->kernel_efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 1;
+}
+
+bool simring_has_completions(struct simring *sr)
+{
+	return __atomic_load_n(&sr->mb->cmd_tail, __ATOMIC_ACQUIRE) !=
+	       __atomic_load_n(&sr->cmdr_last_cleaned, __ATOMIC_RELAXED);
 }
 
 unsigned int simring_inflight(struct simring *sr)

@@ -79,6 +79,13 @@ int simring_tmr(struct simring *sr, uint8_t tmr_type, const uint16_t *ids,
 int simring_inject(struct simring *sr, const void *entry, uint32_t len,
 		   simring_done_fn done, void *priv);
 
+/*
+ * Offset in the mapping where simring_inject() will place an entry of len
+ * bytes (after the PAD it inserts if needed), so a test can aim offsets
+ * inside the entry it crafts.
+ */
+uint64_t simring_next_entry_offset(struct simring *sr, uint32_t len);
+
 /* Wake the user side (one UIO interrupt). */
 void simring_notify_user(struct simring *sr);
 
@@ -88,8 +95,17 @@ void simring_notify_user(struct simring *sr);
  */
 int simring_reap(struct simring *sr);
 
-/* Wait until the user side kicks us or timeout_ms passes. 1, 0 or -errno. */
+/*
+ * Wait until the user side kicks us or timeout_ms passes, and consume the
+ * kick.  1, 0 or -errno.
+ */
 int simring_wait_kick(struct simring *sr, int timeout_ms);
+
+/*
+ * Whether the user side published completions not yet reaped: a cheap
+ * check for a polling initiator (no system call).
+ */
+bool simring_has_completions(struct simring *sr);
 
 /* Commands queued and not yet completed. */
 unsigned int simring_inflight(struct simring *sr);

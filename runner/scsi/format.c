@@ -39,6 +39,8 @@ static void free_state(void *p)
 {
 	struct format_state *st = p;
 
+	if (!st)
+		return;
 	free(st->zeros);
 	free(st);
 }

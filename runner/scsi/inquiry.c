@@ -28,9 +28,7 @@
 #define VPD_MAX 1024
 
 /* Block Limits: what this implementation can do regardless of handler. */
-#define MAX_CAW_BLOCKS 1
 #define MAX_UNMAP_DESCRIPTORS 32
-#define MAX_WRITE_SAME_BLOCKS 0xffffu
 
 static int hex_value(char c)
 {
@@ -133,7 +131,7 @@ static size_t vpd_block_limits(struct tcmu_device *dev, uint8_t *p)
 {
 	memset(p, 0, 0x3c);
 	p[0] = 0x01;				/* WSNZ */
-	p[1] = MAX_CAW_BLOCKS;
+	p[1] = SCSI_MAX_CAW_BLOCKS;
 	put_be32(p + 4, dev->max_xfer_len);
 	put_be32(p + 8, dev->max_xfer_len);
 	if (dev->unmap_enabled) {
@@ -142,7 +140,7 @@ static size_t vpd_block_limits(struct tcmu_device *dev, uint8_t *p)
 		put_be32(p + 24, dev->opt_unmap_gran);
 		put_be32(p + 28, 0x80000000u | dev->unmap_gran_align);
 	}
-	put_be64(p + 32, MAX_WRITE_SAME_BLOCKS);
+	put_be64(p + 32, SCSI_MAX_WRITE_SAME_BLOCKS);
 	return 0x3c;
 }
 

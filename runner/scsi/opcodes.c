@@ -5,6 +5,7 @@
  */
 #include "scsi.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "alua.h"
@@ -52,6 +53,12 @@ static const struct scsi_op op_table[] = {
 	  U(WRITE_6, 0x1f, 0xff, 0xff, 0xff, 0), scsi_write, NULL, "WRITE(6)" },
 	{ INQUIRY, SCSI_NO_SA, 6, LAYOUT_NONE, OP_IN_FORMAT | OP_KEEP_UA,
 	  U(INQUIRY, 0x01, 0xff, 0xff, 0xff, 0), scsi_inquiry, NULL, "INQUIRY" },
+	{ MODE_SELECT, SCSI_NO_SA, 6, LAYOUT_NONE, 0,
+	  U(MODE_SELECT, 0x11, 0, 0, 0xff, 0), scsi_mode_select, NULL,
+	  "MODE SELECT(6)" },
+	{ MODE_SENSE, SCSI_NO_SA, 6, LAYOUT_NONE, 0,
+	  U(MODE_SENSE, 0x08, 0xff, 0xff, 0xff, 0), scsi_mode_sense, NULL,
+	  "MODE SENSE(6)" },
 	{ START_STOP, SCSI_NO_SA, 6, LAYOUT_NONE, 0,
 	  U(START_STOP, 0x01, 0, 0, 0x05, 0), scsi_start_stop, NULL,
 	  "START STOP UNIT" },
@@ -66,21 +73,59 @@ static const struct scsi_op op_table[] = {
 	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT,
 	  U(WRITE_10, 0x18, FF4, 0x1f, 0xff, 0xff, 0), scsi_write, NULL,
 	  "WRITE(10)" },
+	{ WRITE_VERIFY, SCSI_NO_SA, 10, LAYOUT_10,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT | OP_EXCLUSIVE,
+	  U(WRITE_VERIFY, 0x16, FF4, 0x1f, 0xff, 0xff, 0), scsi_write_verify,
+	  NULL, "WRITE AND VERIFY(10)" },
+	{ VERIFY, SCSI_NO_SA, 10, LAYOUT_10, OP_MEDIA | OP_MOVES_DATA,
+	  U(VERIFY, 0x16, FF4, 0x1f, 0xff, 0xff, 0), scsi_verify, NULL,
+	  "VERIFY(10)" },
 	{ SYNCHRONIZE_CACHE, SCSI_NO_SA, 10, LAYOUT_10, 0,
 	  U(SYNCHRONIZE_CACHE, 0x02, FF4, 0x1f, 0xff, 0xff, 0), scsi_sync_cache,
 	  NULL, "SYNCHRONIZE CACHE(10)" },
+	{ WRITE_SAME, SCSI_NO_SA, 10, LAYOUT_10, OP_MEDIA,
+	  U(WRITE_SAME, 0x08, FF4, 0x1f, 0xff, 0xff, 0), scsi_write_same, NULL,
+	  "WRITE SAME(10)" },
 	{ UNMAP, SCSI_NO_SA, 10, LAYOUT_NONE, OP_MEDIA,
 	  U(UNMAP, 0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0), scsi_unmap, has_unmap,
 	  "UNMAP" },
+	{ MODE_SELECT_10, SCSI_NO_SA, 10, LAYOUT_NONE, 0,
+	  U(MODE_SELECT_10, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0),
+	  scsi_mode_select, NULL, "MODE SELECT(10)" },
+	{ MODE_SENSE_10, SCSI_NO_SA, 10, LAYOUT_NONE, 0,
+	  U(MODE_SENSE_10, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0),
+	  scsi_mode_sense, NULL, "MODE SENSE(10)" },
+	{ EXTENDED_COPY, 0x00, 16, LAYOUT_NONE, OP_MEDIA,
+	  U(EXTENDED_COPY, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, FF4, 0, 0),
+	  scsi_extended_copy, NULL, "EXTENDED COPY(LID1)" },
+	{ RECEIVE_COPY_RESULTS, RCR_SA_OPERATING_PARAMETERS, 16, LAYOUT_NONE, 0,
+	  U(RECEIVE_COPY_RESULTS, RCR_SA_OPERATING_PARAMETERS, 0, 0, 0, 0, 0,
+	    0, 0, 0, FF4, 0, 0),
+	  scsi_receive_copy_results, NULL,
+	  "RECEIVE COPY RESULTS(OPERATING PARAMETERS)" },
 	{ READ_16, SCSI_NO_SA, 16, LAYOUT_16,
 	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_IN,
 	  U(READ_16, 0x18, FF8, FF4, 0x1f, 0), scsi_read, NULL, "READ(16)" },
+	{ COMPARE_AND_WRITE, SCSI_NO_SA, 16, LAYOUT_CAW,
+	  OP_MEDIA | OP_EXCLUSIVE,
+	  U(COMPARE_AND_WRITE, 0x18, FF8, 0, 0, 0, 0xff, 0x1f, 0),
+	  scsi_compare_and_write, NULL, "COMPARE AND WRITE" },
 	{ WRITE_16, SCSI_NO_SA, 16, LAYOUT_16,
 	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT,
 	  U(WRITE_16, 0x18, FF8, FF4, 0x1f, 0), scsi_write, NULL, "WRITE(16)" },
+	{ WRITE_VERIFY_16, SCSI_NO_SA, 16, LAYOUT_16,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT | OP_EXCLUSIVE,
+	  U(WRITE_VERIFY_16, 0x16, FF8, FF4, 0x1f, 0), scsi_write_verify, NULL,
+	  "WRITE AND VERIFY(16)" },
+	{ VERIFY_16, SCSI_NO_SA, 16, LAYOUT_16, OP_MEDIA | OP_MOVES_DATA,
+	  U(VERIFY_16, 0x16, FF8, FF4, 0x1f, 0), scsi_verify, NULL,
+	  "VERIFY(16)" },
 	{ SYNCHRONIZE_CACHE_16, SCSI_NO_SA, 16, LAYOUT_16, 0,
 	  U(SYNCHRONIZE_CACHE_16, 0x02, FF8, FF4, 0x1f, 0), scsi_sync_cache,
 	  NULL, "SYNCHRONIZE CACHE(16)" },
+	{ WRITE_SAME_16, SCSI_NO_SA, 16, LAYOUT_16, OP_MEDIA,
+	  U(WRITE_SAME_16, 0x09, FF8, FF4, 0x1f, 0), scsi_write_same, NULL,
+	  "WRITE SAME(16)" },
 	{ SERVICE_ACTION_IN_16, READ_CAPACITY_16, 16, LAYOUT_NONE, 0,
 	  U(SERVICE_ACTION_IN_16, READ_CAPACITY_16, 0, 0, 0, 0, 0, 0, 0, 0,
 	    FF4, 0, 0),
@@ -89,6 +134,11 @@ static const struct scsi_op op_table[] = {
 	  U(MAINTENANCE_IN, 0xe0 | MI_REPORT_TARGET_PGS, 0, 0, 0, 0, FF4, 0, 0),
 	  alua_report_target_port_groups, has_alua,
 	  "REPORT TARGET PORT GROUPS" },
+	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 12, LAYOUT_NONE, 0,
+	  U(MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 0x87, 0xff,
+	    0xff, 0xff, FF4, 0, 0),
+	  scsi_report_supported_opcodes, NULL,
+	  "REPORT SUPPORTED OPERATION CODES" },
 	{ MAINTENANCE_OUT, MO_SET_TARGET_PGS, 12, LAYOUT_NONE, 0,
 	  U(MAINTENANCE_OUT, MO_SET_TARGET_PGS, 0, 0, 0, 0, FF4, 0, 0),
 	  alua_set_target_port_groups, has_alua, "SET TARGET PORT GROUPS" },
@@ -98,6 +148,13 @@ static const struct scsi_op op_table[] = {
 	{ WRITE_12, SCSI_NO_SA, 12, LAYOUT_12,
 	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT,
 	  U(WRITE_12, 0x18, FF4, FF4, 0x1f, 0), scsi_write, NULL, "WRITE(12)" },
+	{ WRITE_VERIFY_12, SCSI_NO_SA, 12, LAYOUT_12,
+	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_OUT | OP_EXCLUSIVE,
+	  U(WRITE_VERIFY_12, 0x16, FF4, FF4, 0x1f, 0), scsi_write_verify, NULL,
+	  "WRITE AND VERIFY(12)" },
+	{ VERIFY_12, SCSI_NO_SA, 12, LAYOUT_12, OP_MEDIA | OP_MOVES_DATA,
+	  U(VERIFY_12, 0x16, FF4, FF4, 0x1f, 0), scsi_verify, NULL,
+	  "VERIFY(12)" },
 };
 
 const struct scsi_op *scsi_ops(size_t *count)
@@ -124,19 +181,35 @@ uint16_t scsi_cdb_sa(const uint8_t *cdb)
 	return opcode_has_sa(cdb[0]) ? (uint16_t)(cdb[1] & 0x1f) : SCSI_NO_SA;
 }
 
+#define NO_ROW 0xff
+#define TABLE_ROWS (sizeof(op_table) / sizeof(op_table[0]))
+
+_Static_assert(TABLE_ROWS < NO_ROW, "row indexes must fit in a byte");
+
+/* Per opcode, its first row; per row, the next row with the same opcode. */
+static uint8_t first_row[256];
+static uint8_t next_row[TABLE_ROWS];
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void build_index(void)
+{
+	memset(first_row, NO_ROW, sizeof(first_row));
+	for (size_t i = TABLE_ROWS; i-- > 0;) {
+		next_row[i] = first_row[op_table[i].opcode];
+		first_row[op_table[i].opcode] = (uint8_t)i;
+	}
+}
+
 /* Table entry for cdb; *known_opcode tells an unknown SA from an unknown op. */
 static const struct scsi_op *lookup(const uint8_t *cdb, bool *known_opcode)
 {
 	uint16_t sa = scsi_cdb_sa(cdb);
 
-	*known_opcode = false;
-	for (size_t i = 0; i < sizeof(op_table) / sizeof(op_table[0]); i++) {
-		if (op_table[i].opcode != cdb[0])
-			continue;
-		*known_opcode = true;
+	pthread_once(&index_once, build_index);
+	*known_opcode = first_row[cdb[0]] != NO_ROW;
+	for (uint8_t i = first_row[cdb[0]]; i != NO_ROW; i = next_row[i])
 		if (op_table[i].sa == sa)
 			return &op_table[i];
-	}
 	return NULL;
 }
 

@@ -12,6 +12,13 @@
 struct lunar_cmd;
 struct tcmu_device;
 
+/*
+ * Block Limits (VPD B0) that the executors enforce and INQUIRY reports:
+ * MAXIMUM COMPARE AND WRITE LENGTH and MAXIMUM WRITE SAME LENGTH, blocks.
+ */
+#define SCSI_MAX_CAW_BLOCKS 1
+#define SCSI_MAX_WRITE_SAME_BLOCKS 0xffffu
+
 /* inquiry.c */
 int scsi_inquiry(struct lunar_cmd *cmd);
 /* NAA IEEE Registered Extended designator (16 bytes) derived from the serial. */
@@ -39,6 +46,13 @@ int scsi_sync_cache(struct lunar_cmd *cmd);
  * was set or the write cache is off (write-through), then cmd_finish().
  */
 void scsi_finish_write(struct lunar_cmd *cmd, int sts);
+/*
+ * The same write-through rule for a chain that goes on after the write:
+ * flush if needed, then next(cmd, sts) (at once when sts is an error or
+ * no flush is needed).
+ */
+void scsi_write_flush_then(struct lunar_cmd *cmd, int sts,
+			   void (*next)(struct lunar_cmd *cmd, int sts));
 
 /* verify.c */
 int scsi_verify(struct lunar_cmd *cmd);
@@ -52,6 +66,12 @@ int scsi_write_same(struct lunar_cmd *cmd);
 
 /* unmap.c */
 int scsi_unmap(struct lunar_cmd *cmd);
+/*
+ * Blocks of the next handler unmap call for the range starting at lba with
+ * left blocks to go (at most max_unmap_len, split as the handler asked).
+ */
+uint64_t scsi_unmap_piece(struct tcmu_device *dev, uint64_t lba,
+			  uint64_t left);
 
 /* format.c */
 int scsi_format_unit(struct lunar_cmd *cmd);

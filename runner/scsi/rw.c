@@ -23,15 +23,20 @@ static bool needs_flush(struct lunar_cmd *cmd)
 	       io_supported(cmd->dev, IO_FLUSH);
 }
 
-void scsi_finish_write(struct lunar_cmd *cmd, int sts)
+void scsi_write_flush_then(struct lunar_cmd *cmd, int sts, io_done_fn next)
 {
 	struct io_request req = { .kind = IO_FLUSH };
 
 	if (sts != TCMU_STS_OK || !needs_flush(cmd)) {
-		cmd_finish(cmd, sts);
+		next(cmd, sts);
 		return;
 	}
-	io_submit(cmd, &req, finish);
+	io_submit(cmd, &req, next);
+}
+
+void scsi_finish_write(struct lunar_cmd *cmd, int sts)
+{
+	scsi_write_flush_then(cmd, sts, finish);
 }
 
 static int submit_rw(struct lunar_cmd *cmd, enum io_kind kind, io_done_fn done)
@@ -39,14 +44,14 @@ static int submit_rw(struct lunar_cmd *cmd, enum io_kind kind, io_done_fn done)
 	struct tcmu_device *dev = cmd->dev;
 	struct io_request req = {
 		.kind = kind,
-		.iov = cmd_reset_iov(cmd),
-		.iov_cnt = cmd->lib.iov_cnt,
 		.off = cmd->lba * dev->block_size,
 		.len = cmd->nblocks * dev->block_size,
 	};
 
 	if (!cmd->nblocks)
 		return TCMU_STS_OK;
+	req.iov = cmd_iov_for(cmd, req.len);
+	req.iov_cnt = cmd->lib.iov_cnt;
 	if (!io_supported(dev, kind))
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
 	io_submit(cmd, &req, done);

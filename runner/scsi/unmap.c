@@ -54,6 +54,20 @@ static uint64_t piece_blocks(struct tcmu_device *dev, uint64_t lba,
 	return left < gran ? left : gran;
 }
 
+uint64_t scsi_unmap_piece(struct tcmu_device *dev, uint64_t lba,
+			  uint64_t left)
+{
+	uint64_t align = dev->unmap_gran_align ? dev->unmap_gran_align : 1;
+	uint64_t n = piece_blocks(dev, lba, left), past;
+
+	if (!dev->max_unmap_len || n <= dev->max_unmap_len)
+		return n;
+	/* Cut to the limit, ending on an alignment boundary if one is inside. */
+	n = dev->max_unmap_len;
+	past = (lba + n) % align;
+	return past < n ? n - past : n;
+}
+
 static void unmap_step(struct lunar_cmd *cmd, int sts)
 {
 	struct unmap_state *st = cmd->state;
@@ -70,7 +84,7 @@ static void unmap_step(struct lunar_cmd *cmd, int sts)
 		return;
 	}
 	lba = st->ext[st->cur].lba + st->done;
-	n = piece_blocks(dev, lba, st->ext[st->cur].nblocks - st->done);
+	n = scsi_unmap_piece(dev, lba, st->ext[st->cur].nblocks - st->done);
 	st->done += n;
 	req.off = lba * dev->block_size;
 	req.len = n * dev->block_size;

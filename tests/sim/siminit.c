@@ -26,6 +26,7 @@ struct siminit {
 	char name[64];
 	uint32_t block_size;
 	unsigned int pending;
+	uint16_t last_id;
 };
 
 struct pending_cmd {
@@ -161,7 +162,8 @@ int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 	*done = false;
 	memset(res, 0, sizeof(*res));
 	for (int tries = 0;; tries++) {
-		ret = simring_submit(si->sr, cdb, dir, buf, len, on_done, p, NULL);
+		ret = simring_submit(si->sr, cdb, dir, buf, len, on_done, p,
+				     &si->last_id);
 		if (ret != -EAGAIN || tries > DEFAULT_TIMEOUT_MS / WAIT_SLICE_MS)
 			break;
 		/* Ring or data area full: let the user side drain some. */
@@ -195,6 +197,11 @@ static int wait_for(struct siminit *si, const bool *done, int timeout_ms)
 			return -ETIMEDOUT;
 	}
 	return 0;
+}
+
+uint16_t siminit_last_cmd_id(struct siminit *si)
+{
+	return si->last_id;
 }
 
 int siminit_wait_all(struct siminit *si, int timeout_ms)

@@ -58,6 +58,9 @@ int siminit_cmd(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 /* Queue a command without waiting (res filled at completion). */
 int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 		   void *buf, size_t len, struct scsi_result *res, bool *done);
+/* Ring command id of the last command siminit_submit()/siminit_cmd() queued. */
+uint16_t siminit_last_cmd_id(struct siminit *si);
+
 /* Wait until every queued command completed (or timeout_ms). 0 or -errno. */
 int siminit_wait_all(struct siminit *si, int timeout_ms);
 

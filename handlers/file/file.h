@@ -1,0 +1,79 @@
+/*
+ * handler_file internals: requests and the two I/O engines.
+ */
+#ifndef LUNAR_HANDLER_FILE_H
+#define LUNAR_HANDLER_FILE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct tcmu_device;
+struct tcmur_cmd;
+
+enum file_engine {
+	FILE_ENGINE_URING,
+	FILE_ENGINE_THREADS,
+};
+
+enum file_op {
+	FILE_READ,
+	FILE_WRITE,
+	FILE_FLUSH,
+	FILE_UNMAP,
+};
+
+/* One handler callout in flight.  iov is consumed as data moves. */
+struct file_req {
+	struct tcmu_device *dev;
+	struct tcmur_cmd *cmd;
+	enum file_op op;
+	struct iovec *iov;
+	size_t iov_cnt;
+	uint64_t len;		/* bytes still to move (read/write) */
+	uint64_t off;
+	struct file_req *next;
+};
+
+struct uring_engine;
+struct thread_engine;
+
+struct file_dev {
+	int fd;
+	enum file_engine engine;
+	struct uring_engine *uring;
+	struct thread_engine *threads;
+};
+
+/* Dispatch to the device's engine (engine.c). */
+int engine_start(struct tcmu_device *dev, struct file_dev *fd);
+/* Queue req; TCMU_STS_OK (completion follows) or a failure status. */
+int engine_submit(struct file_dev *fd, struct file_req *req);
+/* Called with nothing in flight (the runner drained the device). */
+void engine_stop(struct file_dev *fd);
+
+int uring_start(struct tcmu_device *dev, struct file_dev *fd);
+int uring_submit(struct file_dev *fd, struct file_req *req);
+void uring_stop(struct file_dev *fd);
+
+int threads_start(struct tcmu_device *dev, struct file_dev *fd);
+int threads_submit(struct file_dev *fd, struct file_req *req);
+void threads_stop(struct file_dev *fd);
+
+/*
+ * Account res bytes moved by a read or write.  Returns true when req is
+ * finished (all bytes moved, or a read hit end of file: the rest is
+ * zero-filled); false when the remainder must be issued again.
+ */
+bool file_req_advance(struct file_req *req, size_t res);
+
+/* Perform req with blocking system calls.  0 or -errno. */
+int file_req_run_sync(int fd, struct file_req *req);
+
+/* Complete req's command (err 0 or -errno) and free req. */
+void file_req_done(struct file_req *req, int err);
+
+const char *file_op_name(enum file_op op);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * lunar's own handler extensions (include/lunar-handler-ext.h).
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "device.h"
+#include "export.h"
+#include "handler.h"
+#include "log.h"
+
+LUNAR_EXPORT int lunar_dev_set_poller(struct tcmu_device *dev,
+				      const struct lunar_poller *p)
+{
+	if (!p || p->size < offsetof(struct lunar_poller, arg) + sizeof(p->arg) ||
+	    p->fd < 0 || !p->poll || !p->flush ||
+	    dev->handler->ops->nr_threads > 0) {
+		lunar_err(dev, "handler poller rejected: incomplete, or the handler is not asynchronous");
+		return -EINVAL;
+	}
+	if (dev->has_poller || dev->cmdproc_started)
+		return -EBUSY;
+	dev->poller = *p;
+	dev->has_poller = true;
+	return 0;
+}

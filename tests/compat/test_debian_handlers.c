@@ -1,0 +1,185 @@
+/*
+ * Binary compatibility: handler .so files built for tcmu-runner 1.5.4 (from
+ * Debian's tcmu-runner package) loaded into lunar unchanged, serving LUNs
+ * over simring with verified reads and writes:
+ *  - handler_qcow.so: a plain file served raw; synchronous handler
+ *    (nr_threads 1) on the worker pool; reads the device size through
+ *    tcmu_cfgfs_dev_get_info_u64();
+ *  - handler_file_zbc.so: passthrough-only handler (handle_cmd for every
+ *    command) emulating a host-managed zoned disk;
+ *  - handler_file_optical.so: passthrough-only handler on a worker,
+ *    emulating an MMC (CD/DVD) device.
+ * Skipped (exit 77 from ctest's point of view: every test skips) when the
+ * Debian package is not installed.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handler.h"
+#include "scsi_check.h"
+
+#define DEBIAN_FILE(name) DEBIAN_HANDLER_DIR "/" name
+
+static char dir[] = "/tmp/lunar-compat.XXXXXX";
+
+static bool have(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	/* Only these three: handler_rbd.so needs librbd, tested with Ceph. */
+	if (have(DEBIAN_FILE("handler_qcow.so")))
+		handlers_load_file(DEBIAN_FILE("handler_qcow.so"));
+	if (have(DEBIAN_FILE("handler_file_zbc.so")))
+		handlers_load_file(DEBIAN_FILE("handler_file_zbc.so"));
+	if (have(DEBIAN_FILE("handler_file_optical.so")))
+		handlers_load_file(DEBIAN_FILE("handler_file_optical.so"));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	handlers_unload_all();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i * 29 + (i >> 8));
+}
+
+static void make_file(const char *path, off_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+static void test_qcow_raw_file(void **state)
+{
+	static char cfg[256];
+	char path[200];
+	struct siminit_opts o = { .cfgstring = cfg, .size = 8 << 20, .block_size = 512 };
+	uint8_t out[16 * 512], in[16 * 512], disk[16 * 512];
+	struct scsi_result res;
+	struct siminit *si;
+	int fd;
+
+	(void)state;
+	if (!handlers_find("qcow/x"))
+		skip();
+	snprintf(path, sizeof(path), "%s/raw.img", dir);
+	make_file(path, 8 << 20);
+	snprintf(cfg, sizeof(cfg), "qcow/%s", path);
+	assert_int_equal(siminit_open(&o, &si), 0);
+
+	pattern(out, sizeof(out), 5);
+	assert_int_equal(siminit_write(si, 1000, 16, out, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_read(si, 1000, 16, in, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(in, out, sizeof(out));
+	siminit_close(si);
+
+	/* It really is the raw file, byte for byte at the LBA's offset. */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, disk, sizeof(disk), 1000 * 512), sizeof(disk));
+	close(fd);
+	assert_memory_equal(disk, out, sizeof(out));
+}
+
+static void inquiry(struct siminit *si, uint8_t *buf, struct scsi_result *res)
+{
+	uint8_t cdb[6] = { 0x12, 0, 0, 0, 96, 0 };
+
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, 96, res), 0);
+	assert_good(res);
+}
+
+static void test_zbc_host_managed(void **state)
+{
+	static char cfg[256];
+	char path[200];
+	struct siminit_opts o = { .cfgstring = cfg, .size = 64 << 20, .block_size = 512 };
+	uint8_t out[8 * 512], in[8 * 512], buf[96];
+	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	if (!handlers_find("zbc/x"))
+		skip();
+	snprintf(path, sizeof(path), "%s/zoned.img", dir);
+	snprintf(cfg, sizeof(cfg), "zbc/model-HM/zsize-4/conv-2@%s", path);
+	assert_int_equal(siminit_open(&o, &si), 0);
+	inquiry(si, buf, &res);
+	assert_int_equal(buf[0] & 0x1f, 0x14);	/* host-managed zoned block */
+
+	/* LBA 0 is in a conventional zone: random writes allowed. */
+	pattern(out, sizeof(out), 9);
+	assert_int_equal(siminit_cmd(si, w10, SIMRING_DIR_OUT, out, sizeof(out), &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_cmd(si, r10, SIMRING_DIR_IN, in, sizeof(in), &res), 0);
+	assert_good(&res);
+	assert_memory_equal(in, out, sizeof(out));
+	siminit_close(si);
+}
+
+static void test_optical(void **state)
+{
+	static char cfg[256];
+	char path[200];
+	struct siminit_opts o = { .cfgstring = cfg, .size = 32 << 20, .block_size = 2048 };
+	uint8_t out[4 * 2048], in[4 * 2048], buf[96];
+	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, 16, 0, 0, 4, 0 };
+	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 16, 0, 0, 4, 0 };
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	if (!handlers_find("fbo/x"))
+		skip();
+	snprintf(path, sizeof(path), "%s/disc.img", dir);
+	snprintf(cfg, sizeof(cfg), "fbo/%s", path);
+	assert_int_equal(siminit_open(&o, &si), 0);
+	inquiry(si, buf, &res);
+	assert_int_equal(buf[0] & 0x1f, 0x05);	/* CD/DVD */
+
+	pattern(out, sizeof(out), 2);
+	assert_int_equal(siminit_cmd(si, w10, SIMRING_DIR_OUT, out, sizeof(out), &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_cmd(si, r10, SIMRING_DIR_IN, in, sizeof(in), &res), 0);
+	assert_good(&res);
+	assert_memory_equal(in, out, sizeof(out));
+	siminit_close(si);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qcow_raw_file),
+		cmocka_unit_test(test_zbc_host_managed),
+		cmocka_unit_test(test_optical),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,267 @@
+/*
+ * lunard, the daemon binary, over simring: started as a separate process
+ * with --sim-socket, it loads handlers, takes simulated devices offered by
+ * this test (which plays the kernel and the initiator), serves verified
+ * I/O, refuses malformed control messages without dying, drops a
+ * client's devices when it disconnects, and stops cleanly on SIGTERM.
+ * Also its command line: -V, -h, bad options.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring/simsock.h"
+#include "ring/transport_sim.h"
+#include "scsi_check.h"
+
+struct daemon {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+};
+
+static struct daemon d;
+
+static int run_quiet(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static bool wait_for_socket(const char *path)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	for (int i = 0; i < 500; i++) {
+		int fd = simsock_connect(path);
+
+		if (fd >= 0) {
+			close(fd);
+			return true;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static int start_daemon(void **state)
+{
+	char logdir[96];
+
+	(void)state;
+	snprintf(d.dir, sizeof(d.dir), "/tmp/lunard-test.XXXXXX");
+	if (!mkdtemp(d.dir))
+		return -1;
+	snprintf(d.sock, sizeof(d.sock), "%s/sim.sock", d.dir);
+	snprintf(logdir, sizeof(logdir), "%s/log", d.dir);
+	d.pid = fork();
+	if (d.pid == 0) {
+		execl(LUNARD_PATH, LUNARD_PATH, "--handler-path", LUNAR_HANDLER_DIR,
+		      "--sim-socket", d.sock, "-l", logdir,
+		      "--config", "/nonexistent/tcmu.conf", (char *)NULL);
+		_exit(127);
+	}
+	return d.pid > 0 && wait_for_socket(d.sock) ? 0 : -1;
+}
+
+static int stop_daemon(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (d.pid > 0) {
+		kill(d.pid, SIGKILL);
+		waitpid(d.pid, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static bool daemon_alive(void)
+{
+	return waitpid(d.pid, NULL, WNOHANG) == 0;
+}
+
+static void test_io_through_daemon(void **state)
+{
+	struct siminit_opts o = {
+		.cfgstring = "ram/daemon", .name = "lun-d", .size = 32 << 20,
+		.sim_socket = d.sock,
+	};
+	uint8_t out[32 * 512], in[32 * 512];
+	uint8_t inq[6] = { 0x12, 0, 0, 0, 36, 0 };
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	assert_int_equal(siminit_open(&o, &si), 0);
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 3 + 1);
+	assert_int_equal(siminit_write(si, 4000, 32, out, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_read(si, 4000, 32, in, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(in, out, sizeof(out));
+	assert_int_equal(siminit_cmd(si, inq, SIMRING_DIR_IN, in, 36, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(in + 8, "LIO-ORG ", 8);
+	siminit_close(si);
+	assert_true(daemon_alive());
+}
+
+static void test_bad_devices_refused(void **state)
+{
+	struct siminit_opts unknown = {
+		.cfgstring = "nosuch/x", .name = "bad1", .sim_socket = d.sock,
+	};
+	struct siminit_opts badopt = {
+		.cfgstring = "ram/x;tcmur_cmd_time_out=abc", .name = "bad2",
+		.sim_socket = d.sock,
+	};
+	struct siminit *si = NULL;
+
+	(void)state;
+	assert_int_equal(siminit_open(&unknown, &si), -ENOENT);
+	assert_int_equal(siminit_open(&badopt, &si), -EINVAL);
+	assert_true(daemon_alive());
+}
+
+static void test_malformed_messages(void **state)
+{
+	struct simsock_msg m;
+	int fds[3], n, fd = simsock_connect(d.sock);
+	char junk[7] = "garbage";
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* ADD without descriptors. */
+	memset(&m, 0, sizeof(m));
+	m.magic = SIMSOCK_MAGIC;
+	m.op = SIMSOCK_ADD;
+	strcpy(m.name, "x");
+	strcpy(m.cfgstring, "ram/x");
+	assert_int_equal(simsock_send(fd, &m, NULL, 0), 0);
+	assert_int_equal(simsock_recv(fd, &m, fds, &n), 0);
+	assert_int_equal(m.status, -EINVAL);
+	/* Unterminated name, unknown op, wrong magic, short packet. */
+	memset(&m, 'A', sizeof(m));
+	m.magic = SIMSOCK_MAGIC;
+	m.op = SIMSOCK_REMOVE;
+	assert_int_equal(simsock_send(fd, &m, NULL, 0), 0);
+	assert_int_equal(simsock_recv(fd, &m, fds, &n), 0);
+	assert_int_equal(m.status, -EINVAL);
+	m.op = 99;
+	assert_int_equal(simsock_send(fd, &m, NULL, 0), 0);
+	assert_int_equal(simsock_recv(fd, &m, fds, &n), 0);
+	assert_int_equal(m.status, -EOPNOTSUPP);
+	assert_int_equal(send(fd, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	assert_int_equal(simsock_recv(fd, &m, fds, &n), 0);
+	assert_int_equal(m.status, -EPROTO);
+	close(fd);
+	assert_true(daemon_alive());
+}
+
+static void test_disconnect_removes_devices(void **state)
+{
+	struct sim_attrs attrs = { .size = 8 << 20, .block_size = 512,
+				   .max_sectors = 128 };
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct simring *sr;
+	int fd, ret = -EEXIST;
+
+	(void)state;
+	assert_int_equal(simring_create(NULL, &sr), 0);
+	fd = simsock_connect(d.sock);
+	assert_true(fd >= 0);
+	assert_int_equal(simsock_add(fd, sr, &attrs, "lun-gone", "ram/gone"), 0);
+	/* The name is taken while the connection lives... */
+	assert_int_equal(simsock_add(fd, sr, &attrs, "lun-gone", "ram/gone"), -EEXIST);
+	/* ...and freed once the client goes away without removing it. */
+	close(fd);
+	for (int i = 0; i < 100 && ret == -EEXIST; i++) {
+		fd = simsock_connect(d.sock);
+		assert_true(fd >= 0);
+		ret = simsock_add(fd, sr, &attrs, "lun-gone", "ram/gone");
+		if (!ret)
+			assert_int_equal(simsock_remove(fd, "lun-gone"), 0);
+		close(fd);
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(ret, 0);
+	simring_destroy(sr);
+	assert_true(daemon_alive());
+}
+
+static void test_sigterm_stops_cleanly(void **state)
+{
+	char path[160], buf[8192];
+	int status, fd;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(kill(d.pid, SIGTERM), 0);
+	assert_int_equal(waitpid(d.pid, &status, 0), d.pid);
+	d.pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(path, sizeof(path), "%s/log/lunard.log", d.dir);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "registered handler ram"));
+	assert_non_null(strstr(buf, "lunard stopped"));
+}
+
+static void test_command_line(void **state)
+{
+	char *version[] = { LUNARD_PATH, "-V", NULL };
+	char *help[] = { LUNARD_PATH, "--help", NULL };
+	char *bad[] = { LUNARD_PATH, "--no-such-option", NULL };
+	char *nofile[] = { LUNARD_PATH, "-f", "100", NULL };
+	char *stray[] = { LUNARD_PATH, "extra", NULL };
+
+	(void)state;
+	assert_int_equal(run_quiet(version), 0);
+	assert_int_equal(run_quiet(help), 0);
+	assert_int_equal(run_quiet(bad), 1);
+	assert_int_equal(run_quiet(nofile), 1);
+	assert_int_equal(run_quiet(stray), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_through_daemon),
+		cmocka_unit_test(test_bad_devices_refused),
+		cmocka_unit_test(test_malformed_messages),
+		cmocka_unit_test(test_disconnect_removes_devices),
+		cmocka_unit_test(test_sigterm_stops_cleanly),
+		cmocka_unit_test(test_command_line),
+	};
+
+	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);
+}
