@@ -21,46 +21,54 @@ void tracker_destroy(struct cmd_tracker *t)
 	pthread_mutex_destroy(&t->lock);
 }
 
+/*
+ * Without a timeout nothing walks the list, so only the count is kept
+ * (no lock on the I/O path).  A command records how it was added in its
+ * list node: linked (next set), counted only (prev pointing at itself),
+ * or not tracked (both NULL), so removal is exact and idempotent.
+ */
 void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 {
 	struct list_node *n = &cmd->cmds_list_entry;
 
 	clock_gettime(CLOCK_MONOTONIC, &cmd->start_time);
 	cmd->timed_out = false;
+	n->next = NULL;
+	if (!__atomic_load_n(&t->time_out_s, __ATOMIC_RELAXED)) {
+		n->prev = n;
+		__atomic_add_fetch(&t->count, 1, __ATOMIC_ACQ_REL);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	n->prev = t->head.prev;
 	n->next = &t->head;
 	t->head.prev->next = n;
 	t->head.prev = n;
-	t->count++;
+	__atomic_add_fetch(&t->count, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&t->lock);
 }
 
 unsigned int tracker_remove(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 {
 	struct list_node *n = &cmd->cmds_list_entry;
-	unsigned int left;
 
-	pthread_mutex_lock(&t->lock);
 	if (n->next) {
+		pthread_mutex_lock(&t->lock);
 		n->prev->next = n->next;
 		n->next->prev = n->prev;
 		n->next = n->prev = NULL;
-		t->count--;
+		pthread_mutex_unlock(&t->lock);
+	} else if (n->prev == n) {
+		n->prev = NULL;
+	} else {
+		return tracker_count(t);
 	}
-	left = t->count;
-	pthread_mutex_unlock(&t->lock);
-	return left;
+	return __atomic_sub_fetch(&t->count, 1, __ATOMIC_ACQ_REL);
 }
 
 unsigned int tracker_count(struct cmd_tracker *t)
 {
-	unsigned int n;
-
-	pthread_mutex_lock(&t->lock);
-	n = t->count;
-	pthread_mutex_unlock(&t->lock);
-	return n;
+	return __atomic_load_n(&t->count, __ATOMIC_ACQUIRE);
 }
 
 int64_t timespec_diff_ms(const struct timespec *a, const struct timespec *b)

@@ -1,9 +1,13 @@
 /*
  * Ordering of overlapping media commands.  See overlap.h.
  *
- * Fast path: with no exclusive range active or waiting, admission is an
- * O(1) list insert.  Otherwise a new range is checked against the active
- * and waiting lists (both bounded by the queue depth).
+ * Fast path: with no exclusive range active or waiting, a plain range is
+ * admitted by incrementing fast_active, without the mutex.  An exclusive
+ * range increments exclusive_count before it looks at fast_active, and a
+ * plain range increments fast_active before it looks at exclusive_count
+ * (all sequentially consistent), so at least one of them sees the other.
+ * Otherwise a range is checked against the active and waiting lists (both
+ * bounded by the queue depth).
  */
 #include "overlap.h"
 
@@ -35,6 +39,7 @@ void overlap_init(struct overlap_tracker *t)
 	list_init(&t->active);
 	list_init(&t->waiting);
 	t->exclusive_count = 0;
+	t->fast_active = 0;
 }
 
 void overlap_destroy(struct overlap_tracker *t)
@@ -54,16 +59,42 @@ static bool conflicts(const struct overlap_range *a,
 	return (a->exclusive || b->exclusive) && ranges_overlap(a, b);
 }
 
-/* Conflicts with an active range, or with a waiting one queued before r. */
+static unsigned int load(const unsigned int *v)
+{
+	return __atomic_load_n(v, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Conflicts with an active range (for an exclusive one: also with any
+ * lock-free range, whose LBAs are not recorded), or with a waiting range
+ * queued before r.
+ */
 static bool blocked(struct overlap_tracker *t, struct overlap_range *r,
 		    struct overlap_range *stop)
 {
+	if (r->exclusive && load(&t->fast_active))
+		return true;
 	for (struct overlap_range *o = t->active.next; o != &t->active; o = o->next)
 		if (conflicts(r, o))
 			return true;
 	for (struct overlap_range *o = t->waiting.next; o != stop; o = o->next)
 		if (conflicts(r, o))
 			return true;
+	return false;
+}
+
+static void resume_ready_unlock(struct overlap_tracker *t);
+
+/* Plain range, nothing exclusive around: admitted without the lock. */
+static bool admit_fast(struct overlap_tracker *t, struct overlap_range *r)
+{
+	__atomic_add_fetch(&t->fast_active, 1, __ATOMIC_SEQ_CST);
+	if (!load(&t->exclusive_count)) {
+		r->fast = true;
+		r->admitted = true;
+		return true;
+	}
+	__atomic_sub_fetch(&t->fast_active, 1, __ATOMIC_SEQ_CST);
 	return false;
 }
 
@@ -74,17 +105,20 @@ bool overlap_admit(struct overlap_tracker *t, struct overlap_range *r,
 
 	r->cmd = cmd;
 	r->resume = resume;
+	r->fast = false;
+	if (!r->exclusive && admit_fast(t, r))
+		return true;
 	pthread_mutex_lock(&t->lock);
 	if (r->exclusive)
-		t->exclusive_count++;
-	/* Nothing exclusive anywhere: a plain command runs at once. */
-	run = !r->exclusive && t->exclusive_count == 0 &&
-	      t->waiting.next == &t->waiting;
-	if (!run)
-		run = !blocked(t, r, &t->waiting);
+		__atomic_add_fetch(&t->exclusive_count, 1, __ATOMIC_SEQ_CST);
+	run = !blocked(t, r, &t->waiting);
 	r->admitted = run;
 	list_add_tail(run ? &t->active : &t->waiting, r);
-	pthread_mutex_unlock(&t->lock);
+	/*
+	 * A plain range that gave up the fast path may have been the last
+	 * lock-free one an exclusive range waited for.
+	 */
+	resume_ready_unlock(t);
 	return run;
 }
 
@@ -124,11 +158,20 @@ static void resume_ready_unlock(struct overlap_tracker *t)
 
 void overlap_release(struct overlap_tracker *t, struct overlap_range *r)
 {
+	r->admitted = false;
+	if (r->fast) {
+		r->fast = false;
+		if (!__atomic_sub_fetch(&t->fast_active, 1, __ATOMIC_SEQ_CST) &&
+		    load(&t->exclusive_count)) {
+			pthread_mutex_lock(&t->lock);
+			resume_ready_unlock(t);
+		}
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	list_del(r);
-	r->admitted = false;
 	if (r->exclusive)
-		t->exclusive_count--;
+		__atomic_sub_fetch(&t->exclusive_count, 1, __ATOMIC_SEQ_CST);
 	resume_ready_unlock(t);
 }
 
@@ -144,7 +187,7 @@ bool overlap_cancel(struct overlap_tracker *t, struct overlap_range *r)
 	}
 	list_del(r);
 	if (r->exclusive)
-		t->exclusive_count--;
+		__atomic_sub_fetch(&t->exclusive_count, 1, __ATOMIC_SEQ_CST);
 	resume_ready_unlock(t);
 	return true;
 }
@@ -163,7 +206,7 @@ size_t overlap_cancel_where(struct overlap_tracker *t,
 			continue;
 		list_del(o);
 		if (o->exclusive)
-			t->exclusive_count--;
+			__atomic_sub_fetch(&t->exclusive_count, 1, __ATOMIC_SEQ_CST);
 		out[n++] = o->cmd;
 	}
 	resume_ready_unlock(t);

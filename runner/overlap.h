@@ -8,6 +8,10 @@
  *
  * Threading: any thread; internal mutex.  Resume callbacks run on the
  * thread that released the conflicting command, without the mutex held.
+ *
+ * While no exclusive range exists, plain ranges are admitted without the
+ * mutex (a counter instead of a list); an exclusive range then waits until
+ * no such range is active, whatever its LBAs.
  */
 #ifndef LUNAR_OVERLAP_H
 #define LUNAR_OVERLAP_H
@@ -23,6 +27,7 @@ struct overlap_range {
 	uint64_t nblocks;
 	bool exclusive;
 	bool admitted;
+	bool fast;		/* admitted without the lock; not on a list */
 	struct overlap_range *prev, *next;
 	void (*resume)(struct lunar_cmd *cmd);
 	struct lunar_cmd *cmd;
@@ -32,7 +37,8 @@ struct overlap_tracker {
 	pthread_mutex_t lock;
 	struct overlap_range active;	/* list heads (sentinels) */
 	struct overlap_range waiting;
-	unsigned int exclusive_count;	/* exclusive ranges active or waiting */
+	unsigned int exclusive_count;	/* atomic: exclusive active or waiting */
+	unsigned int fast_active;	/* atomic: ranges admitted lock-free */
 };
 
 void overlap_init(struct overlap_tracker *t);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -17,7 +18,7 @@ int engine_start(struct tcmu_device *dev, struct file_dev *fd)
 	return threads_start(dev, fd);
 }
 
-int engine_submit(struct file_dev *fd, struct file_req *req)
+int engine_submit(struct file_dev *fd, const struct file_req *req)
 {
 	if (fd->engine == FILE_ENGINE_URING)
 		return uring_submit(fd, req);
@@ -30,6 +31,15 @@ void engine_stop(struct file_dev *fd)
 		uring_stop(fd);
 	else
 		threads_stop(fd);
+}
+
+struct file_req *file_req_dup(const struct file_req *req)
+{
+	struct file_req *copy = malloc(sizeof(*copy));
+
+	if (copy)
+		*copy = *req;
+	return copy;
 }
 
 const char *file_op_name(enum file_op op)

@@ -158,7 +158,10 @@ static int file_open(struct tcmu_device *dev, bool reopen)
 			      &fd->engine, NULL);
 	if (ret)
 		goto fail;
-	fd->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* No access-time updates on every read; needs ownership or CAP_FOWNER. */
+	fd->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOATIME, 0600);
+	if (fd->fd < 0 && errno == EPERM)
+		fd->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd->fd < 0) {
 		ret = -errno;
 		tcmu_dev_err(dev, "cannot open %s: %s", path, strerror(-ret));
@@ -193,15 +196,12 @@ static int queue(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 		 enum file_op op, struct iovec *iov, size_t iov_cnt,
 		 uint64_t len, uint64_t off)
 {
-	struct file_req *req = malloc(sizeof(*req));
-
-	if (!req)
-		return TCMU_STS_NO_RESOURCE;
-	*req = (struct file_req){
+	struct file_req req = {
 		.dev = dev, .cmd = cmd, .op = op, .iov = iov,
 		.iov_cnt = iov_cnt, .len = len, .off = off,
 	};
-	return engine_submit(tcmur_dev_get_private(dev), req);
+
+	return engine_submit(tcmur_dev_get_private(dev), &req);
 }
 
 static int file_read(struct tcmu_device *dev, struct tcmur_cmd *cmd,
@@ -242,7 +242,7 @@ static int file_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 }
 
 /* Final status of a finished request; completes the command. */
-void file_req_done(struct file_req *req, int err)
+void file_req_complete(const struct file_req *req, int err)
 {
 	static const int errors[] = {
 		[FILE_READ] = TCMU_STS_RD_ERR, [FILE_WRITE] = TCMU_STS_WR_ERR,
@@ -255,7 +255,6 @@ void file_req_done(struct file_req *req, int err)
 			     file_op_name(req->op), (unsigned long long)req->len,
 			     (unsigned long long)req->off, strerror(-err));
 	tcmur_cmd_complete(req->dev, req->cmd, sts);
-	free(req);
 }
 
 static struct tcmur_handler file_handler = {

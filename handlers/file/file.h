@@ -48,17 +48,21 @@ struct file_dev {
 
 /* Dispatch to the device's engine (engine.c). */
 int engine_start(struct tcmu_device *dev, struct file_dev *fd);
-/* Queue req; TCMU_STS_OK (completion follows) or a failure status. */
-int engine_submit(struct file_dev *fd, struct file_req *req);
+/*
+ * Run or queue the request described by req (the caller's copy; engines
+ * allocate their own when it must outlive the call).  TCMU_STS_OK (the
+ * command completes, maybe already) or a failure status.
+ */
+int engine_submit(struct file_dev *fd, const struct file_req *req);
 /* Called with nothing in flight (the runner drained the device). */
 void engine_stop(struct file_dev *fd);
 
 int uring_start(struct tcmu_device *dev, struct file_dev *fd);
-int uring_submit(struct file_dev *fd, struct file_req *req);
+int uring_submit(struct file_dev *fd, const struct file_req *req);
 void uring_stop(struct file_dev *fd);
 
 int threads_start(struct tcmu_device *dev, struct file_dev *fd);
-int threads_submit(struct file_dev *fd, struct file_req *req);
+int threads_submit(struct file_dev *fd, const struct file_req *req);
 void threads_stop(struct file_dev *fd);
 
 /*
@@ -71,8 +75,11 @@ bool file_req_advance(struct file_req *req, size_t res);
 /* Perform req with blocking system calls.  0 or -errno. */
 int file_req_run_sync(int fd, struct file_req *req);
 
-/* Complete req's command (err 0 or -errno) and free req. */
-void file_req_done(struct file_req *req, int err);
+/* Complete req's command (err 0 or -errno); req itself is not freed. */
+void file_req_complete(const struct file_req *req, int err);
+
+/* A heap copy of req, or NULL. */
+struct file_req *file_req_dup(const struct file_req *req);
 
 const char *file_op_name(enum file_op op);
 

@@ -38,7 +38,8 @@ static void *pool_main(void *arg)
 		if (!te->head)
 			te->tail = NULL;
 		pthread_mutex_unlock(&te->lock);
-		file_req_done(req, file_req_run_sync(te->fd, req));
+		file_req_complete(req, file_req_run_sync(te->fd, req));
+		free(req);
 		pthread_mutex_lock(&te->lock);
 	}
 	pthread_mutex_unlock(&te->lock);
@@ -68,10 +69,13 @@ int threads_start(struct tcmu_device *dev, struct file_dev *fd)
 	return 0;
 }
 
-int threads_submit(struct file_dev *fd, struct file_req *req)
+int threads_submit(struct file_dev *fd, const struct file_req *proto)
 {
 	struct thread_engine *te = fd->threads;
+	struct file_req *req = file_req_dup(proto);
 
+	if (!req)
+		return TCMU_STS_NO_RESOURCE;
 	req->next = NULL;
 	pthread_mutex_lock(&te->lock);
 	if (te->tail)

@@ -87,19 +87,26 @@ static void enqueue(struct uring_engine *ue, struct file_req *req)
 	ue->queued++;
 }
 
+/* Complete and free a queued request. */
+static void retire(struct file_req *req, int err)
+{
+	file_req_complete(req, err);
+	free(req);
+}
+
 static void finish_one(struct uring_engine *ue, struct file_req *req, int res)
 {
 	if (res < 0) {
-		file_req_done(req, res);
+		retire(req, res);
 		return;
 	}
 	if ((req->op != FILE_READ && req->op != FILE_WRITE) ||
 	    file_req_advance(req, (size_t)res)) {
-		file_req_done(req, 0);
+		retire(req, 0);
 		return;
 	}
 	if (!res) {
-		file_req_done(req, -EIO);	/* a write that made no progress */
+		retire(req, -EIO);	/* a write that made no progress */
 		return;
 	}
 	enqueue(ue, req);		/* short transfer: issue the rest */
@@ -186,7 +193,7 @@ static bool try_inline(struct uring_engine *ue, struct file_req *req)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			file_req_done(req, -errno);
+			file_req_complete(req, -errno);
 			return true;
 		}
 		if (!n && req->op == FILE_WRITE)
@@ -194,18 +201,23 @@ static bool try_inline(struct uring_engine *ue, struct file_req *req)
 		if (file_req_advance(req, (size_t)n))
 			break;
 	}
-	file_req_done(req, 0);
+	file_req_complete(req, 0);
 	return true;
 }
 
-int uring_submit(struct file_dev *fd, struct file_req *req)
+int uring_submit(struct file_dev *fd, const struct file_req *proto)
 {
 	struct uring_engine *ue = fd->uring;
+	struct file_req attempt = *proto, *req;
 
 	if (ue->inline_mode != INLINE_NEVER &&
-	    (req->op == FILE_READ || req->op == FILE_WRITE) &&
-	    try_inline(ue, req))
+	    (attempt.op == FILE_READ || attempt.op == FILE_WRITE) &&
+	    try_inline(ue, &attempt))
 		return TCMU_STS_OK;
+	/* It would block: queue what is left of it. */
+	req = file_req_dup(&attempt);
+	if (!req)
+		return TCMU_STS_NO_RESOURCE;
 	enqueue(ue, req);
 	return TCMU_STS_OK;
 }

@@ -189,12 +189,29 @@ static void test_remove_counts(void **state)
 	assert_int_equal(tracker_remove(&t, &cmds[3]), 0);
 }
 
+/* Without a timeout only the count is kept, with the same contract. */
+static void test_remove_counts_without_timeout(void **state)
+{
+	const int64_t start[2] = { 1, 2 };
+
+	(void)state;
+	tracker_destroy(&t);
+	tracker_init(&t, 0);
+	add_started(start, 2);
+	assert_int_equal(tracker_count(&t), 2);
+	assert_int_equal(tracker_remove(&t, &cmds[0]), 1);
+	assert_int_equal(tracker_remove(&t, &cmds[0]), 1);
+	assert_int_equal(tracker_remove(&t, &cmds[1]), 0);
+	assert_int_equal(tracker_count(&t), 0);
+}
+
 #define TRACKER_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup_2s, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TRACKER_TEST(test_add_stamps_monotonic),
+		TRACKER_TEST(test_remove_counts_without_timeout),
 		cmocka_unit_test(test_diff_ms),
 		TRACKER_TEST(test_next_timeout),
 		TRACKER_TEST(test_next_timeout_capped),

@@ -96,18 +96,44 @@ static void test_exclusive_waits(void **state)
 	assert_int_equal(t.exclusive_count, 0);
 }
 
-/* Ranges that do not overlap (adjacent included) never wait. */
+/*
+ * Once an exclusive range exists, ranges are admitted through the lists
+ * and those that do not overlap (adjacent included) never wait.
+ */
 static void test_disjoint_ranges_pass(void **state)
 {
 	(void)state;
-	assert_true(admit(0, 0, 10, false));
-	assert_true(admit(1, 10, 10, true));	/* adjacent to range 0 */
+	assert_true(admit(1, 10, 10, true));	/* nothing else active */
+	assert_true(admit(0, 0, 10, false));	/* adjacent to range 1 */
 	assert_true(admit(2, 100, 1, true));
 	assert_true(admit(3, 20, 80, false));	/* between the exclusives */
 	assert_false(admit(4, 0, 10, true));	/* overlaps 0 */
 	assert_false(admit(5, 19, 1, false));	/* overlaps exclusive 1 */
 	assert_true(admit(6, 101, 5, false));	/* just past exclusive 2 */
 	assert_int_equal(nresumed, 0);
+}
+
+/*
+ * Plain ranges admitted while nothing exclusive existed are not recorded
+ * by LBA: an exclusive range waits for all of them, disjoint or not, and
+ * is resumed once when the last one goes.
+ */
+static void test_exclusive_waits_for_lock_free_ranges(void **state)
+{
+	const int x[1] = { 2 };
+
+	(void)state;
+	assert_true(admit(0, 0, 10, false));
+	assert_true(admit(1, 20, 10, false));
+	assert_false(admit(2, 500, 1, true));	/* disjoint, still waits */
+	overlap_release(&t, &r[0]);
+	assert_int_equal(nresumed, 0);
+	overlap_release(&t, &r[1]);
+	assert_resumed(1, x);
+	assert_true(r[2].admitted);
+	overlap_release(&t, &r[2]);
+	assert_int_equal(t.exclusive_count, 0);
+	assert_int_equal(t.fast_active, 0);
 }
 
 /* A waiting exclusive holds back later overlapping plain ranges. */
@@ -209,6 +235,7 @@ int main(void)
 		TRACKER_TEST(test_plain_ranges_never_wait),
 		TRACKER_TEST(test_exclusive_waits),
 		TRACKER_TEST(test_disjoint_ranges_pass),
+		TRACKER_TEST(test_exclusive_waits_for_lock_free_ranges),
 		TRACKER_TEST(test_fifo_no_starvation),
 		TRACKER_TEST(test_exclusives_in_order),
 		TRACKER_TEST(test_cancel),
