@@ -101,8 +101,8 @@ static int do_write(struct slow_dev *sd, struct job *j)
 
 static int do_flush(struct slow_dev *sd, struct job *j)
 {
-	(void)sd;
 	(void)j;
+	__atomic_add_fetch(&sd->ctl.flush_calls, 1, __ATOMIC_RELAXED);
 	return TCMU_STS_OK;
 }
 

@@ -16,6 +16,7 @@ struct slow_extent {
 
 struct slow_ctl {
 	/* Calls so far (atomics). */
+	unsigned int flush_calls;
 	unsigned int unmap_calls;
 	unsigned int writesame_calls;
 	unsigned int caw_calls;
