@@ -37,4 +37,61 @@
 		assert_int_equal((res)->sense[16] << 8 | (res)->sense[17], (byte)); \
 	} while (0)
 
+/* Run a command with a data-in phase; the ring itself must not fail. */
+static inline void cmd_in(struct siminit *si, const uint8_t *cdb, void *buf,
+			  size_t len, struct scsi_result *res)
+{
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, len, res), 0);
+}
+
+/* ...with a data-out phase. */
+static inline void cmd_out(struct siminit *si, const uint8_t *cdb, void *buf,
+			   size_t len, struct scsi_result *res)
+{
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, buf, len, res), 0);
+}
+
+/* ...without data. */
+static inline void cmd_none(struct siminit *si, const uint8_t *cdb,
+			    struct scsi_result *res)
+{
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_NONE, NULL, 0, res), 0);
+}
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* Open a LUN, asserting success. */
+static inline struct siminit *open_lun(const char *cfgstring, const char *name,
+				       uint64_t size, uint32_t block_size)
+{
+	struct siminit_opts o = {
+		.cfgstring = cfgstring, .name = name, .size = size,
+		.block_size = block_size,
+	};
+	struct siminit *si;
+
+	assert_int_equal(siminit_open(&o, &si), 0);
+	return si;
+}
+
+/* Group teardown for fixtures whose state is the siminit. */
+static inline int close_lun_state(void **state)
+{
+	siminit_close(*state);
+	return 0;
+}
+
 #endif

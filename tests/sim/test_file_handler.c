@@ -39,7 +39,7 @@ static int remove_dir(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static struct siminit *open_lun(const char *file, const char *engine)
+static struct siminit *open_file_lun(const char *file, const char *engine)
 {
 	static char cfg[512];
 	struct siminit_opts o = { .cfgstring = cfg, .size = SIZE, .block_size = BS };
@@ -75,7 +75,7 @@ static void data_roundtrip(const char *engine)
 	uint8_t out[64 * BS], in[64 * BS], disk[64 * BS];
 	uint8_t sync10[10] = { 0x35 };
 	struct scsi_result res;
-	struct siminit *si = open_lun(file, engine);
+	struct siminit *si = open_file_lun(file, engine);
 	struct stat st;
 	char path[256];
 
@@ -96,7 +96,7 @@ static void data_roundtrip(const char *engine)
 	siminit_close(si);
 
 	/* The data survives the device going away and coming back. */
-	si = open_lun(file, engine);
+	si = open_file_lun(file, engine);
 	memset(in, 0, sizeof(in));
 	assert_int_equal(siminit_read(si, 777, 64, in, &res), 0);
 	assert_good(&res);
@@ -127,7 +127,7 @@ static void test_unmap_punches_holes(void **state)
 	uint8_t *buf = malloc(1 << 20), *zero = calloc(1, 1 << 20);
 	uint8_t param[24] = { 0, 22, 0, 16 };
 	uint8_t cdb[10] = { 0x42, 0, 0, 0, 0, 0, 0, 0, sizeof(param), 0 };
-	struct siminit *si = open_lun("holes", NULL);
+	struct siminit *si = open_file_lun("holes", NULL);
 	struct scsi_result res;
 	struct stat before, after;
 	char path[256];

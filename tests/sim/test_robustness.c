@@ -39,15 +39,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static struct siminit *open_dev(const char *cfg, const char *name)
-{
-	struct siminit_opts o = { .cfgstring = cfg, .name = name, .size = 8 << 20 };
-	struct siminit *si;
-
-	assert_int_equal(siminit_open(&o, &si), 0);
-	return si;
-}
-
 static void on_injected(void *priv, const struct simring_completion *c)
 {
 	struct seen *s = priv;
@@ -121,7 +112,7 @@ static void still_serves(struct siminit *si)
 
 static void test_malformed_entries_are_failed(void **state)
 {
-	struct siminit *si = open_dev("ram/hostile", "hostile");
+	struct siminit *si = open_lun("ram/hostile", "hostile", 8 << 20, 512);
 	struct simring *sr = siminit_ring(si);
 	uint8_t ent[128];
 	uint16_t ids[3] = { 7, 65535, 1 };
@@ -160,7 +151,7 @@ static void test_malformed_entries_are_failed(void **state)
 
 static void test_corrupt_header_stops_device(void **state)
 {
-	struct siminit *si = open_dev("ram/corrupt", "corrupt");
+	struct siminit *si = open_lun("ram/corrupt", "corrupt", 8 << 20, 512);
 	struct simring *sr = siminit_ring(si);
 	uint8_t read10[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
 	uint8_t ent[16] = { 0 }, buf[BS];
@@ -188,7 +179,7 @@ static void test_corrupt_header_stops_device(void **state)
 
 static void test_tmr_aborts_waiting_command(void **state)
 {
-	struct siminit *si = open_dev("slow/tmr", "tmr");
+	struct siminit *si = open_lun("slow/tmr", "tmr", 8 << 20, 512);
 	struct slow_ctl *ctl = tcmur_dev_get_private(siminit_device(si));
 	uint8_t caw[16] = { 0x89, 0, [9] = 5, [13] = 1 };
 	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, 5, 0, 0, 1, 0 };
@@ -225,7 +216,7 @@ static void test_tmr_aborts_waiting_command(void **state)
 
 static void test_command_timeout_tracked(void **state)
 {
-	struct siminit *si = open_dev("slow/timeout;tcmur_cmd_time_out=1", "tmo");
+	struct siminit *si = open_lun("slow/timeout;tcmur_cmd_time_out=1", "tmo", 8 << 20, 512);
 	struct tcmu_device *dev = siminit_device(si);
 	struct slow_ctl *ctl = tcmur_dev_get_private(dev);
 	uint8_t buf[BS];

@@ -30,30 +30,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	siminit_close(*state);
-	return 0;
-}
-
-static void cmd_in(struct siminit *si, const uint8_t *cdb, void *buf,
-		   size_t len, struct scsi_result *res)
-{
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, len, res), 0);
-}
-
-static void cmd_out(struct siminit *si, const uint8_t *cdb, void *buf,
-		    size_t len, struct scsi_result *res)
-{
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, buf, len, res), 0);
-}
-
-static void cmd_none(struct siminit *si, const uint8_t *cdb,
-		     struct scsi_result *res)
-{
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_NONE, NULL, 0, res), 0);
-}
-
 static void test_inquiry_standard(void **state)
 {
 	uint8_t cdb[6] = { 0x12, 0, 0, 0, 255, 0 };
@@ -184,16 +160,6 @@ static void test_vpd_device_identification(void **state)
 	assert_int_equal(buf[27], 8 + strlen(SERIAL));
 	assert_memory_equal(buf + 28, "LIO-ORG " SERIAL, 8 + strlen(SERIAL));
 	assert_int_equal(buf[2] << 8 | buf[3], 20 + 4 + 8 + strlen(SERIAL));
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
 static void test_vpd_block_limits(void **state)
@@ -622,5 +588,5 @@ int main(void)
 		cmocka_unit_test(test_format_unit_bad_parameters),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, close_lun_state);
 }

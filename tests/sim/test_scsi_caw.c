@@ -22,29 +22,12 @@
 #define SENSE_MISCOMPARE 0x0e
 #define ASC_MISCOMPARE 0x1d00
 
-static struct siminit *open_dev(const char *cfg, const char *name)
-{
-	struct siminit_opts o = {
-		.cfgstring = cfg, .name = name, .size = SIZE, .block_size = BS,
-	};
-	struct siminit *si;
-
-	assert_int_equal(siminit_open(&o, &si), 0);
-	return si;
-}
-
 static int setup(void **state)
 {
 	if (siminit_load_handlers(LUNAR_HANDLER_DIR) ||
 	    handlers_load_file(SLOW_HANDLER_PATH))
 		return -1;
-	*state = open_dev("ram/caw", "caw");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	siminit_close(*state);
+	*state = open_lun("ram/caw", "caw", SIZE, BS);
 	return 0;
 }
 
@@ -130,7 +113,7 @@ static void test_caw_emulated(void **state)
 
 static void test_caw_emulated_async(void **state)
 {
-	struct siminit *si = open_dev("slow/caw", "slowcaw");
+	struct siminit *si = open_lun("slow/caw", "slowcaw", SIZE, BS);
 	struct slow_ctl *ctl = tcmur_dev_get_private(siminit_device(si));
 
 	(void)state;
@@ -142,7 +125,7 @@ static void test_caw_emulated_async(void **state)
 /* The handler's caw callout runs it, and its INFORMATION reaches the sense. */
 static void test_caw_delegated(void **state)
 {
-	struct siminit *si = open_dev("slowx/caw", "slowxcaw");
+	struct siminit *si = open_lun("slowx/caw", "slowxcaw", SIZE, BS);
 	struct slow_ctl *ctl = tcmur_dev_get_private(siminit_device(si));
 
 	(void)state;
@@ -316,7 +299,7 @@ static void test_caw_counter_inline(void **state)
 
 static void test_caw_counter_async(void **state)
 {
-	struct siminit *si = open_dev("slow/counter", "slowcounter");
+	struct siminit *si = open_lun("slow/counter", "slowcounter", SIZE, BS);
 
 	(void)state;
 	check_counter(si);
@@ -325,7 +308,7 @@ static void test_caw_counter_async(void **state)
 
 static void test_caw_counter_delegated(void **state)
 {
-	struct siminit *si = open_dev("slowx/counter", "slowxcounter");
+	struct siminit *si = open_lun("slowx/counter", "slowxcounter", SIZE, BS);
 
 	(void)state;
 	check_counter(si);
@@ -373,7 +356,7 @@ static void queue_race(struct siminit *si, struct race *r, unsigned int i)
  */
 static void test_caw_atomic_against_writes(void **state)
 {
-	struct siminit *si = open_dev("slow/race", "slowrace");
+	struct siminit *si = open_lun("slow/race", "slowrace", SIZE, BS);
 	struct race *r = calloc(1, sizeof(*r));
 	unsigned int good = 0;
 	uint8_t buf[BS];
@@ -423,5 +406,5 @@ int main(void)
 		cmocka_unit_test(test_caw_atomic_against_writes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, close_lun_state);
 }

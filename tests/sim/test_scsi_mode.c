@@ -36,39 +36,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	siminit_close(*state);
-	return 0;
-}
-
-static void cmd_in(struct siminit *si, const uint8_t *cdb, void *buf,
-		   size_t len, struct scsi_result *res)
-{
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, len, res), 0);
-}
-
-static void cmd_out(struct siminit *si, const uint8_t *cdb, void *buf,
-		    size_t len, struct scsi_result *res)
-{
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, buf, len, res), 0);
-}
-
 static void tur(struct siminit *si, struct scsi_result *res)
 {
 	uint8_t cdb[6] = { 0 };
 
 	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_NONE, NULL, 0, res), 0);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
 /* MODE SENSE(6) or (10); byte1 carries DBD/LLBAA, page2 PC and page code. */
@@ -606,5 +578,5 @@ int main(void)
 		cmocka_unit_test(test_select_validates_all_before_applying),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, close_lun_state);
 }

@@ -24,17 +24,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	siminit_close(*state);
-	return 0;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void rsoc(struct siminit *si, uint8_t options, uint8_t opcode,
 		 uint16_t sa, uint8_t *buf, uint32_t alloc,
 		 struct scsi_result *res)
@@ -288,5 +277,5 @@ int main(void)
 		cmocka_unit_test(test_bad_requests),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, close_lun_state);
 }

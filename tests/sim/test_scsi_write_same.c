@@ -39,12 +39,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	siminit_close(*state);
-	return 0;
-}
-
 static struct slow_ctl *ctl_of(struct siminit *si)
 {
 	return tcmur_dev_get_private(siminit_device(si));
@@ -386,5 +380,5 @@ int main(void)
 		cmocka_unit_test(test_ws_max_length),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, close_lun_state);
 }

@@ -32,17 +32,6 @@ struct fixture {
 	uint8_t naa[16];
 };
 
-static struct siminit *open_dev(const char *cfg, const char *name)
-{
-	struct siminit_opts o = {
-		.cfgstring = cfg, .name = name, .size = SIZE, .block_size = BS,
-	};
-	struct siminit *si;
-
-	assert_int_equal(siminit_open(&o, &si), 0);
-	return si;
-}
-
 /* The device's NAA designator, as an initiator learns it (VPD 83h). */
 static void get_naa(struct siminit *si, uint8_t naa[16])
 {
@@ -63,7 +52,7 @@ static int setup(void **state)
 	if (!f || siminit_load_handlers(LUNAR_HANDLER_DIR) ||
 	    handlers_load_file(SLOW_HANDLER_PATH))
 		return -1;
-	f->si = open_dev("ram/xcopy", "xcopy");
+	f->si = open_lun("ram/xcopy", "xcopy", SIZE, BS);
 	get_naa(f->si, f->naa);
 	*state = f;
 	return 0;
@@ -427,7 +416,7 @@ static void test_xcopy_out_of_range(void **state)
 /* A failing read or write ends the copy with COPY ABORTED and its ASC. */
 static void test_xcopy_io_failures(void **state)
 {
-	struct siminit *si = open_dev("slow/xcopy", "slowxcopy");
+	struct siminit *si = open_lun("slow/xcopy", "slowxcopy", SIZE, BS);
 	struct slow_ctl *ctl = tcmur_dev_get_private(siminit_device(si));
 	uint8_t naa[16], list[LIST_LEN];
 
@@ -442,11 +431,6 @@ static void test_xcopy_io_failures(void **state)
 	expect_copy_aborted(si, list, 0x0c00);
 	__atomic_store_n(&ctl->fail_write, 0, __ATOMIC_RELAXED);
 	siminit_close(si);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static void test_receive_copy_results_operating_parameters(void **state)

@@ -24,12 +24,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	siminit_close(*state);
-	return 0;
-}
-
 static unsigned int flushes(struct siminit *si)
 {
 	struct slow_ctl *ctl = tcmur_dev_get_private(siminit_device(si));
@@ -119,5 +113,5 @@ int main(void)
 		cmocka_unit_test(test_sync_cache_flushes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, close_lun_state);
 }
