@@ -232,6 +232,36 @@ static void reset_cmd(struct ring_cmd *cmd, uint16_t cmd_id)
 	cmd->bad_reason = NULL;
 }
 
+/*
+ * Decode the non-PAD entry at pos (len bytes, header hdr).  1 with *kind
+ * set, or a negative errno from decode_cmd().
+ */
+static int decode_entry(const struct lunar_ring *ring, uint32_t pos,
+			uint32_t len, const struct tcmu_cmd_entry_hdr *hdr,
+			enum ring_entry_kind *kind, struct ring_cmd *cmd,
+			struct ring_tmr *tmr)
+{
+	int ret;
+
+	switch (tcmu_hdr_get_op(hdr->len_op)) {
+	case TCMU_OP_TMR:
+		decode_tmr(ring, pos, len, tmr);
+		*kind = RING_ENTRY_TMR;
+		return 1;
+	case TCMU_OP_CMD:
+		reset_cmd(cmd, hdr->cmd_id);
+		ret = decode_cmd(ring, pos, len, cmd);
+		if (ret)
+			return ret;
+		*kind = cmd->bad_reason ? RING_ENTRY_BAD_CMD : RING_ENTRY_CMD;
+		return 1;
+	default:
+		reset_cmd(cmd, hdr->cmd_id);
+		*kind = RING_ENTRY_UNKNOWN_OP;
+		return 1;
+	}
+}
+
 int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 	      struct ring_cmd *cmd, struct ring_tmr *tmr)
 {
@@ -244,43 +274,27 @@ int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 	while (pos != head) {
 		struct tcmu_cmd_entry_hdr hdr;
 		uint32_t len = checked_header(ring, pos, head, &hdr);
-		int ret = 0;
+		uint8_t op = tcmu_hdr_get_op(hdr.len_op);
+		int ret;
 
 		if (!len || len % ENTRY_ALIGN)
 			return -EPROTO;
+		if (op == TCMU_OP_PAD) {
+			pos = (pos + len) % ring->cmdr_size;
+			__atomic_store_n(&ring->next, pos, __ATOMIC_RELEASE);
+			continue;
+		}
 		/*
 		 * A command (or an entry of unknown type, which is returned
 		 * as a command) must have room for its response: shorter
 		 * ones cannot be completed without writing over the next
 		 * entry, so the ring is corrupt.
 		 */
-		if (tcmu_hdr_get_op(hdr.len_op) != TCMU_OP_PAD &&
-		    tcmu_hdr_get_op(hdr.len_op) != TCMU_OP_TMR &&
-		    len < sizeof(struct tcmu_cmd_entry))
+		if (op != TCMU_OP_TMR && len < sizeof(struct tcmu_cmd_entry))
 			return -EPROTO;
-
-		switch (tcmu_hdr_get_op(hdr.len_op)) {
-		case TCMU_OP_PAD:
-			pos = (pos + len) % ring->cmdr_size;
-			__atomic_store_n(&ring->next, pos, __ATOMIC_RELEASE);
-			continue;
-		case TCMU_OP_TMR:
-			decode_tmr(ring, pos, len, tmr);
-			*kind = RING_ENTRY_TMR;
-			break;
-		case TCMU_OP_CMD:
-			reset_cmd(cmd, hdr.cmd_id);
-			ret = decode_cmd(ring, pos, len, cmd);
-			if (ret)
-				return ret;
-			*kind = cmd->bad_reason ? RING_ENTRY_BAD_CMD :
-						  RING_ENTRY_CMD;
-			break;
-		default:
-			reset_cmd(cmd, hdr.cmd_id);
-			*kind = RING_ENTRY_UNKNOWN_OP;
-			break;
-		}
+		ret = decode_entry(ring, pos, len, &hdr, kind, cmd, tmr);
+		if (ret < 0)
+			return ret;
 		__atomic_store_n(&ring->next, (pos + len) % ring->cmdr_size,
 				 __ATOMIC_RELEASE);
 		return 1;

@@ -114,14 +114,38 @@ static void inquiry(struct siminit *si, uint8_t *buf, struct scsi_result *res)
 	assert_good(res);
 }
 
+/* WRITE(10) then READ(10) of the same blocks through a passthrough handler. */
+static void write_read_10(struct siminit *si, uint32_t lba, uint16_t nblocks,
+			  size_t block_size, unsigned int seed)
+{
+	uint8_t w10[10] = { 0x2a, 0, (uint8_t)(lba >> 24), (uint8_t)(lba >> 16),
+			    (uint8_t)(lba >> 8), (uint8_t)lba, 0,
+			    (uint8_t)(nblocks >> 8), (uint8_t)nblocks, 0 };
+	uint8_t r10[10];
+	size_t len = nblocks * block_size;
+	uint8_t *out = malloc(len), *in = malloc(len);
+	struct scsi_result res;
+
+	assert_non_null(out);
+	assert_non_null(in);
+	memcpy(r10, w10, sizeof(r10));
+	r10[0] = 0x28;
+	pattern(out, len, seed);
+	assert_int_equal(siminit_cmd(si, w10, SIMRING_DIR_OUT, out, len, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_cmd(si, r10, SIMRING_DIR_IN, in, len, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(in, out, len);
+	free(out);
+	free(in);
+}
+
 static void test_zbc_host_managed(void **state)
 {
 	static char cfg[256];
 	char path[200];
 	struct siminit_opts o = { .cfgstring = cfg, .size = 64 << 20, .block_size = 512 };
-	uint8_t out[8 * 512], in[8 * 512], buf[96];
-	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
-	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 0, 0, 0, 8, 0 };
+	uint8_t buf[96];
 	struct scsi_result res;
 	struct siminit *si;
 
@@ -135,12 +159,7 @@ static void test_zbc_host_managed(void **state)
 	assert_int_equal(buf[0] & 0x1f, 0x14);	/* host-managed zoned block */
 
 	/* LBA 0 is in a conventional zone: random writes allowed. */
-	pattern(out, sizeof(out), 9);
-	assert_int_equal(siminit_cmd(si, w10, SIMRING_DIR_OUT, out, sizeof(out), &res), 0);
-	assert_good(&res);
-	assert_int_equal(siminit_cmd(si, r10, SIMRING_DIR_IN, in, sizeof(in), &res), 0);
-	assert_good(&res);
-	assert_memory_equal(in, out, sizeof(out));
+	write_read_10(si, 0, 8, 512, 9);
 	siminit_close(si);
 }
 
@@ -149,9 +168,7 @@ static void test_optical(void **state)
 	static char cfg[256];
 	char path[200];
 	struct siminit_opts o = { .cfgstring = cfg, .size = 32 << 20, .block_size = 2048 };
-	uint8_t out[4 * 2048], in[4 * 2048], buf[96];
-	uint8_t w10[10] = { 0x2a, 0, 0, 0, 0, 16, 0, 0, 4, 0 };
-	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 16, 0, 0, 4, 0 };
+	uint8_t buf[96];
 	struct scsi_result res;
 	struct siminit *si;
 
@@ -164,12 +181,7 @@ static void test_optical(void **state)
 	inquiry(si, buf, &res);
 	assert_int_equal(buf[0] & 0x1f, 0x05);	/* CD/DVD */
 
-	pattern(out, sizeof(out), 2);
-	assert_int_equal(siminit_cmd(si, w10, SIMRING_DIR_OUT, out, sizeof(out), &res), 0);
-	assert_good(&res);
-	assert_int_equal(siminit_cmd(si, r10, SIMRING_DIR_IN, in, sizeof(in), &res), 0);
-	assert_good(&res);
-	assert_memory_equal(in, out, sizeof(out));
+	write_read_10(si, 16, 4, 2048, 2);
 	siminit_close(si);
 }
 
