@@ -38,6 +38,17 @@ const char *dev_label(struct tcmu_device *dev)
 	return dev->label;
 }
 
+const char *dev_unit_serial(struct tcmu_device *dev)
+{
+	pthread_mutex_lock(&dev->serial_lock);
+	if (!dev->unit_serial[0] &&
+	    attr_unit_serial(dev->transport, dev->unit_serial,
+			     sizeof(dev->unit_serial)))
+		dev->unit_serial[0] = '\0';
+	pthread_mutex_unlock(&dev->serial_lock);
+	return dev->unit_serial;
+}
+
 uint64_t dev_num_lbas(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->num_lbas, __ATOMIC_ACQUIRE);
@@ -121,11 +132,8 @@ static int read_geometry(struct tcmu_device *dev)
 		lunar_err(dev, "attrib/hw_max_sectors unreadable or out of range");
 		return ret ? ret : -EINVAL;
 	}
-	ret = attr_unit_serial(t, dev->unit_serial, sizeof(dev->unit_serial));
-	if (ret) {
-		lunar_err(dev, "wwn/vpd_unit_serial unreadable: %s", strerror(-ret));
-		return ret;
-	}
+	if (!dev_unit_serial(dev)[0])
+		lunar_info(dev, "no unit serial yet (wwn/vpd_unit_serial): VPD identification waits for it");
 	/* Optional: the kernel's view of the write cache. */
 	attr_read_u64(t, "attrib/emulate_write_cache", &wce);
 
@@ -139,6 +147,22 @@ static int read_geometry(struct tcmu_device *dev)
 	dev->write_cache = wce != 0;
 	dev->unmap_enabled = dev->handler->ops->unmap != NULL;
 	return 0;
+}
+
+/*
+ * The runner's own timeout (;tcmur_cmd_time_out=) only helps if it fires
+ * before the kernel's attrib/cmd_time_out fails the command outright.
+ */
+static void check_timeout_order(struct tcmu_device *dev)
+{
+	uint64_t kernel_s;
+
+	if (!dev->tracker.time_out_s ||
+	    attr_read_u64(dev->transport, "attrib/cmd_time_out", &kernel_s) ||
+	    !kernel_s || dev->tracker.time_out_s < kernel_s)
+		return;
+	lunar_warn(dev, "tcmur_cmd_time_out=%u is not below the kernel's attrib/cmd_time_out=%llu: the kernel fails slow commands before lunard notices; lower it",
+		   dev->tracker.time_out_s, (unsigned long long)kernel_s);
 }
 
 static int check_config(struct tcmu_device *dev)
@@ -164,6 +188,7 @@ static int init_runtime(struct tcmu_device *dev)
 	pthread_mutex_init(&dev->drain_lock, NULL);
 	pthread_cond_init(&dev->drain_cond, NULL);
 	pthread_mutex_init(&dev->foreign_lock, NULL);
+	pthread_mutex_init(&dev->serial_lock, NULL);
 	dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return dev->wake_fd < 0 ? -errno : 0;
 }
@@ -173,6 +198,7 @@ static void free_device(struct tcmu_device *dev)
 	if (dev->wake_fd >= 0)
 		close(dev->wake_fd);
 	pthread_mutex_destroy(&dev->foreign_lock);
+	pthread_mutex_destroy(&dev->serial_lock);
 	pthread_cond_destroy(&dev->drain_cond);
 	pthread_mutex_destroy(&dev->drain_lock);
 	tracker_destroy(&dev->tracker);
@@ -240,6 +266,7 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	ret = read_geometry(dev);
 	if (ret)
 		goto fail_early;
+	check_timeout_order(dev);
 	ret = ring_attach(&dev->ring, transport->map, transport->map_len);
 	if (ret) {
 		lunar_err(dev, "ring mapping rejected: bad mailbox (%s)", strerror(-ret));
@@ -300,4 +327,81 @@ void device_remove(struct tcmu_device *dev)
 	dev->rdev.flags &= ~(1u << 2);
 	lunar_info(dev, "removed");
 	free_device(dev);
+}
+
+static int handler_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+
+	return ops->reconfig ? ops->reconfig(dev, cfg) : -EOPNOTSUPP;
+}
+
+static int reconfig_size(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	uint64_t bytes = cfg->data.dev_size;
+	int ret;
+
+	if (!bytes || bytes % dev->block_size)
+		return -EINVAL;
+	if (bytes / dev->block_size == dev_num_lbas(dev))
+		return 0;
+	ret = handler_reconfig(dev, cfg);
+	if (ret)
+		return ret;
+	__atomic_store_n(&dev->num_lbas, bytes / dev->block_size, __ATOMIC_RELEASE);
+	dev_raise_ua(dev, UA_CAPACITY_CHANGED);
+	lunar_info(dev, "size changed to %llu bytes", (unsigned long long)bytes);
+	return 0;
+}
+
+/*
+ * The runner honours the write cache setting itself (write-through when
+ * off), so a handler without an opinion (-EOPNOTSUPP) does not block it.
+ */
+static int reconfig_write_cache(struct tcmu_device *dev,
+				struct tcmulib_cfg_info *cfg)
+{
+	bool old = dev_write_cache(dev);
+	int ret;
+
+	if (old == cfg->data.write_cache)
+		return 0;
+	__atomic_store_n(&dev->write_cache, cfg->data.write_cache, __ATOMIC_RELEASE);
+	ret = handler_reconfig(dev, cfg);
+	if (ret && ret != -EOPNOTSUPP) {
+		__atomic_store_n(&dev->write_cache, old, __ATOMIC_RELEASE);
+		return ret;
+	}
+	dev_raise_ua(dev, UA_MODE_PARAMS_CHANGED);
+	lunar_info(dev, "write cache %s", cfg->data.write_cache ? "enabled" : "disabled");
+	return 0;
+}
+
+/*
+ * Only the handler can follow a new configuration string.  As in 1.5.4
+ * dev->cfgstring keeps the one the device was opened with: handlers hold
+ * pointers to it.
+ */
+static int reconfig_cfgstring(struct tcmu_device *dev,
+			      struct tcmulib_cfg_info *cfg)
+{
+	int ret = handler_reconfig(dev, cfg);
+
+	if (!ret)
+		lunar_info(dev, "handler switched to configuration '%s'",
+			   cfg->data.dev_cfgstring);
+	return ret;
+}
+
+int device_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	switch (cfg->type) {
+	case TCMULIB_CFG_DEV_SIZE:
+		return reconfig_size(dev, cfg);
+	case TCMULIB_CFG_WRITE_CACHE:
+		return reconfig_write_cache(dev, cfg);
+	case TCMULIB_CFG_DEV_CFGSTR:
+		return reconfig_cfgstring(dev, cfg);
+	}
+	return -EINVAL;
 }

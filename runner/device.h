@@ -72,7 +72,8 @@ struct tcmu_device {
 	char dev_name[128];
 	char cfgstring[DEV_CFGSTRING_MAX];
 	char label[160];	/* "<subtype>/<dev_name>" for logs */
-	char unit_serial[256];	/* VPD 0x80 */
+	char unit_serial[256];	/* VPD 0x80; see dev_unit_serial() */
+	pthread_mutex_t serial_lock;
 
 	struct lunar_handler *handler;
 	struct lunar_transport *transport;
@@ -124,10 +125,25 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 /* Stop, drain, close and free (safe on NULL). */
 void device_remove(struct tcmu_device *dev);
 
+/*
+ * The kernel changed a device attribute (netlink RECONFIG): size, write
+ * cache or configuration string.  The handler's reconfig() is consulted;
+ * size and write cache changes raise the matching unit attention.
+ * 0 or -errno (-EOPNOTSUPP when the handler cannot follow).
+ */
+int device_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
+
 /* "<subtype>/<dev_name>", for log lines. */
 const char *dev_label(struct tcmu_device *dev);
 
 uint64_t dev_num_lbas(struct tcmu_device *dev);
+
+/*
+ * The unit serial number ("" if none is set yet).  Administration tools
+ * write it right after enabling a device, so it is read from the
+ * transport until a non-empty value appears; from then on it is fixed.
+ */
+const char *dev_unit_serial(struct tcmu_device *dev);
 bool dev_write_cache(struct tcmu_device *dev);
 void dev_raise_ua(struct tcmu_device *dev, uint32_t ua);
 

@@ -2,8 +2,11 @@
  * lunard: the TCMU userspace daemon.
  *
  * Start-up: options, tcmu.conf, logging, open-file limit, handlers, then
- * the control planes (the simulated one with --sim-socket), then the GLib
- * main loop until SIGINT/SIGTERM.  SIGHUP reopens the log file.
+ * the control plane (the kernel's TCMU devices, or the simulated kernel
+ * with --sim-socket), the D-Bus service, and the GLib main loop until
+ * SIGINT/SIGTERM, which drain and close every device.  SIGHUP reopens the
+ * log file.  The kernel's netlink stays blocked until D-Bus is up, as with
+ * tcmu-runner.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +17,9 @@
 #include <sys/resource.h>
 
 #include "config.h"
+#include "control/dbus.h"
 #include "control/sim_server.h"
+#include "control/tcmu_devices.h"
 #include "events.h"
 #include "handler.h"
 #include "log.h"
@@ -72,28 +77,51 @@ static int setup_logging(const struct options *o)
 	return 0;
 }
 
-static int serve(const struct options *o)
+static gboolean on_netlink(gint fd, GIOCondition cond, gpointer unused)
+{
+	(void)fd;
+	(void)cond;
+	(void)unused;
+	tcmu_devices_dispatch();
+	return G_SOURCE_CONTINUE;
+}
+
+/* The simulated kernel (--sim-socket) or the real one.  0 or -errno, logged. */
+static int start_control(const struct options *o)
+{
+	int ret;
+
+	if (!o->sim_socket) {
+		ret = tcmu_devices_start();
+		if (!ret)
+			g_unix_fd_add(tcmu_devices_fd(), G_IO_IN, on_netlink, NULL);
+		return ret;
+	}
+	ret = sim_server_start(o->sim_socket);
+	if (ret)
+		lunar_err(NULL, "cannot listen on %s: %s", o->sim_socket,
+			  strerror(-ret));
+	return ret;
+}
+
+static void stop_control(const struct options *o)
+{
+	if (o->sim_socket)
+		sim_server_stop();
+	else
+		tcmu_devices_stop();
+}
+
+static void serve(void)
 {
 	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
-	int ret = 0;
 
 	g_unix_signal_add(SIGINT, on_stop, loop);
 	g_unix_signal_add(SIGTERM, on_stop, loop);
 	g_unix_signal_add(SIGHUP, on_hup, NULL);
-	if (o->sim_socket) {
-		ret = sim_server_start(o->sim_socket);
-		if (ret) {
-			lunar_err(NULL, "cannot listen on %s: %s", o->sim_socket,
-				  strerror(-ret));
-			goto out;
-		}
-	}
 	lunar_info(NULL, "lunard %s ready", LUNAR_VERSION);
 	g_main_loop_run(loop);
-	sim_server_stop();
-out:
 	g_main_loop_unref(loop);
-	return ret;
 }
 
 int main(int argc, char **argv)
@@ -123,8 +151,21 @@ int main(int argc, char **argv)
 	lunar_info(NULL, "%d handler(s) loaded from %s", n < 0 ? 0 : n,
 		   o.handler_path);
 
-	ret = serve(&o);
+	ret = start_control(&o);
+	if (ret)
+		goto out;
+	ret = dbus_service_start();
+	if (ret)
+		lunar_err(NULL, "no D-Bus service (%s); serving I/O without it",
+			  strerror(-ret));
+	if (!o.sim_socket)
+		tcmu_devices_ready();
 
+	serve();
+	stop_control(&o);
+	ret = 0;
+	dbus_service_stop();
+out:
 	events_shutdown();
 	handlers_unload_all();
 	lunar_info(NULL, "lunard stopped");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every test tier, as CI runs it: install dependencies, build normally and
 # with AddressSanitizer + UndefinedBehaviorSanitizer, run the unit and sim
-# tiers in both builds, then a short benchmark pass that prints ratios.
+# tiers in both builds, the real-kernel scenarios (vm: QEMU guests, root
+# needed), then a short benchmark pass that prints ratios.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${LUNAR_TEST_DIR:-$src/build-test}
@@ -14,6 +15,8 @@ out=${LUNAR_TEST_DIR:-$src/build-test}
 (cd "$out/asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --output-on-failure -L 'unit|sim')
+
+(cd "$out/normal" && ctest --output-on-failure -L vm)
 
 echo "== benchmarks (ratios within one invocation; informational)"
 "$out/normal/tests/lunar-bench" --handler-path "$out/normal/handlers" \

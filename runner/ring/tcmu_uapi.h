@@ -91,6 +91,38 @@ struct tcmu_tmr_entry {
 	uint16_t cmd_ids[];
 } __attribute__((packed));
 
+/* Generic netlink family "TCM-USER", multicast group "config". */
+#define TCMU_GENL_FAMILY "TCM-USER"
+#define TCMU_GENL_MCGRP "config"
+#define TCMU_GENL_VERSION 2
+
+enum tcmu_genl_cmd {
+	TCMU_CMD_UNSPEC,
+	TCMU_CMD_ADDED_DEVICE,
+	TCMU_CMD_REMOVED_DEVICE,
+	TCMU_CMD_RECONFIG_DEVICE,
+	TCMU_CMD_ADDED_DEVICE_DONE,
+	TCMU_CMD_REMOVED_DEVICE_DONE,
+	TCMU_CMD_RECONFIG_DEVICE_DONE,
+	TCMU_CMD_SET_FEATURES,
+	__TCMU_CMD_MAX,
+};
+
+enum tcmu_genl_attr {
+	TCMU_ATTR_UNSPEC,
+	TCMU_ATTR_DEVICE,
+	TCMU_ATTR_MINOR,
+	TCMU_ATTR_PAD,
+	TCMU_ATTR_DEV_CFG,
+	TCMU_ATTR_DEV_SIZE,
+	TCMU_ATTR_WRITECACHE,
+	TCMU_ATTR_CMD_STATUS,
+	TCMU_ATTR_DEVICE_ID,
+	TCMU_ATTR_SUPP_KERN_CMD_REPLY,
+	__TCMU_ATTR_MAX,
+};
+#define TCMU_ATTR_MAX (__TCMU_ATTR_MAX - 1)
+
 static inline uint32_t tcmu_hdr_get_len(uint32_t len_op)
 {
 	return len_op & ~(uint32_t)TCMU_OP_MASK;

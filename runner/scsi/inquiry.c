@@ -55,7 +55,7 @@ void scsi_make_naa(struct tcmu_device *dev, uint8_t naa[16])
 	naa[1] = (uint8_t)(IEEE_COMPANY_ID >> 12);
 	naa[2] = (uint8_t)(IEEE_COMPANY_ID >> 4);
 	naa[3] = (uint8_t)((IEEE_COMPANY_ID & 0x0f) << 4);
-	for (const char *p = dev->unit_serial; *p && nibble < 32; p++) {
+	for (const char *p = dev_unit_serial(dev); *p && nibble < 32; p++) {
 		int v = hex_value(*p);
 
 		if (v < 0)
@@ -94,9 +94,10 @@ static size_t vpd_supported(struct tcmu_device *dev, uint8_t *p)
 
 static size_t vpd_serial(struct tcmu_device *dev, uint8_t *p)
 {
-	size_t len = strnlen(dev->unit_serial, sizeof(dev->unit_serial));
+	const char *serial = dev_unit_serial(dev);
+	size_t len = strnlen(serial, sizeof(dev->unit_serial));
 
-	memcpy(p, dev->unit_serial, len);
+	memcpy(p, serial, len);
 	return len;
 }
 
@@ -111,16 +112,23 @@ static size_t put_designator(uint8_t *p, uint8_t code_set, uint8_t type,
 	return 4 + len;
 }
 
+/*
+ * NAA and T10 vendor designators, both derived from the unit serial.
+ * Without a serial there are none: identical ids on every unserialised
+ * device would let multipath merge different LUNs.
+ */
 static size_t vpd_device_id(struct tcmu_device *dev, uint8_t *p)
 {
+	const char *serial = dev_unit_serial(dev);
 	char t10[8 + sizeof(dev->unit_serial)];
 	uint8_t naa[16];
 	size_t off = 0, t10_len;
 
+	if (!serial[0])
+		return 0;
 	scsi_make_naa(dev, naa);
 	off += put_designator(p + off, 0x01, 0x03, naa, sizeof(naa));
-	t10_len = (size_t)snprintf(t10, sizeof(t10), "%s%s", VENDOR_ID,
-				   dev->unit_serial);
+	t10_len = (size_t)snprintf(t10, sizeof(t10), "%s%s", VENDOR_ID, serial);
 	if (t10_len > 252)
 		t10_len = 252;
 	off += put_designator(p + off, 0x02, 0x01, t10, t10_len);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,22 +32,31 @@ struct daemon {
 
 static struct daemon d;
 
-static int run_quiet(char *const argv[])
+/* Run argv with its output in out (NULL: discarded); its exit status. */
+static int run_to(char *const argv[], const char *out)
 {
 	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		int fd = open(out ? out : "/dev/null",
+			      O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		/* Never the real system bus from a test. */
+		setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+static int run_quiet(char *const argv[])
+{
+	return run_to(argv, NULL);
 }
 
 static bool wait_for_socket(const char *path)
@@ -77,6 +87,7 @@ static int start_daemon(void **state)
 	snprintf(logdir, sizeof(logdir), "%s/log", d.dir);
 	d.pid = fork();
 	if (d.pid == 0) {
+		setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
 		execl(LUNARD_PATH, LUNARD_PATH, "--handler-path", LUNAR_HANDLER_DIR,
 		      "--sim-socket", d.sock, "-l", logdir,
 		      "--config", "/nonexistent/tcmu.conf", (char *)NULL);
@@ -213,11 +224,23 @@ static void test_disconnect_removes_devices(void **state)
 	assert_true(daemon_alive());
 }
 
+/* The start of a text file (at least one byte), NUL-terminated. */
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+}
+
 static void test_sigterm_stops_cleanly(void **state)
 {
 	char path[160], buf[8192];
-	int status, fd;
-	ssize_t n;
+	int status;
 
 	(void)state;
 	assert_int_equal(kill(d.pid, SIGTERM), 0);
@@ -226,12 +249,7 @@ static void test_sigterm_stops_cleanly(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	snprintf(path, sizeof(path), "%s/log/lunard.log", d.dir);
-	fd = open(path, O_RDONLY);
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	read_text(path, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "registered handler ram"));
 	assert_non_null(strstr(buf, "lunard stopped"));
 }
@@ -252,6 +270,29 @@ static void test_command_line(void **state)
 	assert_int_equal(run_quiet(stray), 1);
 }
 
+/*
+ * Without --sim-socket lunard serves the real kernel; on a host that has
+ * no TCMU (no target_core_user loaded, no modules to load) it must say so
+ * and exit 1 rather than run uselessly.
+ */
+static void test_no_kernel_tcmu(void **state)
+{
+	char *argv[] = { LUNARD_PATH, "--handler-path", LUNAR_HANDLER_DIR,
+			 "--config", "/nonexistent/tcmu.conf", "-l", d.dir, NULL };
+	char out[160], modules[128], buf[8192];
+	struct utsname u;
+
+	(void)state;
+	uname(&u);
+	snprintf(modules, sizeof(modules), "/lib/modules/%s", u.release);
+	if (!access("/sys/module/target_core_user", F_OK) || !access(modules, F_OK))
+		skip();		/* this host may well have TCMU */
+	snprintf(out, sizeof(out), "%s/no-tcmu.out", d.dir);
+	assert_int_equal(run_to(argv, out), 1);
+	read_text(out, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "this kernel has no TCMU"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_disconnect_removes_devices),
 		cmocka_unit_test(test_sigterm_stops_cleanly),
 		cmocka_unit_test(test_command_line),
+		cmocka_unit_test(test_no_kernel_tcmu),
 	};
 
 	return cmocka_run_group_tests(tests, start_daemon, stop_daemon);

@@ -1,5 +1,5 @@
 /*
- * The TCMU shared-memory facts test_uapi_layout.c compares between the
+ * The TCMU shared-memory and netlink facts test_uapi_layout.c compares between the
  * kernel's <linux/target_core_user.h> and lunar's runner/ring/tcmu_uapi.h.
  * The two headers cannot share a translation unit (the kernel's brings
  * its own struct iovec), so uapi_kernel.c expands UAPI_LAYOUT() with the
@@ -64,7 +64,16 @@
 	VAL(tcmu_hdr_get_len(0x12345677u))				\
 	VAL(tcmu_hdr_get_op(0x12345677u))				\
 	VAL(tcmu_hdr_get_len(0xfffffff9u))				\
-	VAL(tcmu_hdr_get_op(0xfffffff9u))
+	VAL(tcmu_hdr_get_op(0xfffffff9u))				\
+	VAL(TCMU_CMD_ADDED_DEVICE) VAL(TCMU_CMD_REMOVED_DEVICE)		\
+	VAL(TCMU_CMD_RECONFIG_DEVICE) VAL(TCMU_CMD_ADDED_DEVICE_DONE)	\
+	VAL(TCMU_CMD_REMOVED_DEVICE_DONE)				\
+	VAL(TCMU_CMD_RECONFIG_DEVICE_DONE) VAL(TCMU_CMD_SET_FEATURES)	\
+	VAL(TCMU_ATTR_DEVICE) VAL(TCMU_ATTR_MINOR) VAL(TCMU_ATTR_PAD)	\
+	VAL(TCMU_ATTR_DEV_CFG) VAL(TCMU_ATTR_DEV_SIZE)			\
+	VAL(TCMU_ATTR_WRITECACHE) VAL(TCMU_ATTR_CMD_STATUS)		\
+	VAL(TCMU_ATTR_DEVICE_ID) VAL(TCMU_ATTR_SUPP_KERN_CMD_REPLY)	\
+	VAL(TCMU_ATTR_MAX)
 
 /*
  * The kernel header's values in UAPI_LAYOUT() order: fills at most max
