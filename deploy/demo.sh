@@ -1,33 +1,25 @@
 #!/bin/bash
 # lunar's main job, end to end: install what is needed, build, start lunard
-# and serve a file-backed LUN to an initiator, showing what the initiator
-# sees.  This host's kernel has no TCMU, so the LUN is offered to lunard
-# over simring, lunar's implementation of the kernel's side of the ring;
-# the same daemon, SCSI core and file handler serve the real kernel.
+# and serve a file-backed LUN through the kernel's LIO (TCMU + tcm_loop),
+# showing what the initiator sees (deploy/demo-lun.sh).  When this host's
+# kernel has no TCMU, the same runs inside a QEMU guest booting Debian's
+# kernel with this host's root filesystem (tests/vm/run-vm.sh), so the
+# binaries built here serve the guest's kernel unchanged.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${LUNAR_BUILD:-$src/build}
+build=${LUNAR_BUILD:-$src/build-demo}
 "$src/deploy/install-deps.sh"
 "$src/deploy/build.sh" "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
 
-work=$(mktemp -d /tmp/lunar-demo.XXXXXX)
-lunard=
-cleanup() {
-	[ -n "$lunard" ] && kill "$lunard" 2>/dev/null && wait "$lunard" 2>/dev/null
-	rm -rf "$work"
+host_has_tcmu() {
+	[ -d /sys/module/target_core_user ] ||
+		{ modprobe -n -q target_core_user && modprobe -n -q tcm_loop; } 2>/dev/null
 }
-trap cleanup EXIT
 
-"$build/runner/lunard" --handler-path "$build/handlers" --sim-socket "$work/sim.sock" \
-	-l "$work" --config /dev/null 2>"$work/lunard.stderr" &
-lunard=$!
-for _ in $(seq 100); do [ -S "$work/sim.sock" ] && break; sleep 0.05; done
-
-echo "== lunard serving file/$work/lun.img (256 MiB) to a simulated initiator"
-"$build/tests/lunar-bench" --connect "$work/sim.sock" --cfgstring "file/$work/lun.img" \
-	--size $((256 << 20)) --verify --bs 4096 --qd 32 --rw randwrite --seconds 2 --repeat 1
-"$build/tests/lunar-bench" --connect "$work/sim.sock" --cfgstring "file/$work/lun.img" \
-	--size $((256 << 20)) --bs 4096 --qd 32 --rw randread --seconds 2 --repeat 1
-echo "== backing file: $(du -h --apparent-size "$work/lun.img" | cut -f1) apparent, $(du -h "$work/lun.img" | cut -f1) allocated"
-echo "== lunard log:"
-sed 's/^/   /' "$work/lunard.log"
+if host_has_tcmu; then
+	exec "$src/deploy/demo-lun.sh" "$build"
+fi
+echo "== this kernel ($(uname -r)) has no TCMU: running the demo in a QEMU guest"
+echo "   (Debian's kernel; this host's root filesystem, so the same lunard binary)"
+LUNAR_VM_ENV=LUNAR_DEMO_BUILD LUNAR_DEMO_BUILD=$build \
+	exec "$src/tests/vm/run-vm.sh" --timeout 240 "$src/deploy/demo-lun.sh" "$build"

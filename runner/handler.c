@@ -200,6 +200,21 @@ int handlers_load_dir(const char *dir)
 	return loaded;
 }
 
+static bool dl_in_use(void *dl)
+{
+	bool used = false;
+
+	pthread_rwlock_rdlock(&registry_lock);
+	for (struct lunar_handler *h = registry; h && !used; h = h->next)
+		used = h->dl == dl;
+	pthread_rwlock_unlock(&registry_lock);
+	return used;
+}
+
+/*
+ * One .so may register several handlers: it is closed with the last of
+ * them, since the others' ops live in its memory.
+ */
 void handlers_unload_all(void)
 {
 	for (;;) {
@@ -213,7 +228,7 @@ void handlers_unload_all(void)
 			return;
 		dl = h->dl;
 		tcmur_unregister_handler(h->ops);
-		if (dl)
+		if (dl && !dl_in_use(dl))
 			dlclose(dl);
 	}
 }

@@ -248,8 +248,10 @@ static struct kdev *kdev_get(uint32_t minor)
 /* Forget an entry that has no device and nothing to do. */
 static void kdev_put(struct kdev *kd)
 {
-	if (!kd->dev && !kd->busy && g_queue_is_empty(&kd->pending))
-		g_hash_table_remove(registry, GUINT_TO_POINTER(kd->minor));
+	if (kd->dev || kd->busy || !g_queue_is_empty(&kd->pending))
+		return;
+	g_hash_table_remove(registry, GUINT_TO_POINTER(kd->minor));
+	g_free(kd);
 }
 
 static gboolean job_done(gpointer data)

@@ -9,7 +9,8 @@
  * Subtypes: "slow" (read, write, flush, unmap) and "slowx" (also the
  * writesame and caw callouts).  Tests reach struct slow_ctl through
  * tcmur_dev_get_private(): call counters, the unmaps seen, and failures to
- * inject.
+ * inject.  Out of process (the VM tier) the cfgstring option ";hold_ms=N"
+ * sets ctl.hold_ms from the start.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -275,6 +276,13 @@ static void free_dev(struct slow_dev *sd)
 	free(sd);
 }
 
+static unsigned int cfg_hold_ms(struct tcmu_device *dev)
+{
+	const char *opt = strstr(tcmu_dev_get_cfgstring(dev), ";hold_ms=");
+
+	return opt ? (unsigned int)strtoul(opt + 9, NULL, 10) : 0;
+}
+
 static int slow_open(struct tcmu_device *dev, bool reopen)
 {
 	struct slow_dev *sd = calloc(1, sizeof(*sd));
@@ -297,6 +305,7 @@ static int slow_open(struct tcmu_device *dev, bool reopen)
 		free_dev(sd);
 		return -ENOMEM;
 	}
+	sd->ctl.hold_ms = cfg_hold_ms(dev);
 	tcmu_dev_set_write_cache_enabled(dev, false);
 	tcmur_dev_set_private(dev, sd);
 	return 0;
