@@ -13,6 +13,17 @@ size=$((64 << 20))
 step "start lunard"
 start_daemon lunard
 
+step "one TCMU daemon per host"
+rc=0
+"$LUNAR_BUILD/runner/lunard" --handler-path "$LUNAR_BUILD/handlers" -l /tmp \
+	>/tmp/second.out 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "another TCMU daemon" /tmp/second.out ||
+	fail "a second lunard was not refused (exit $rc): $(cat /tmp/second.out)"
+rc=0
+timeout 20 "$TCMU_RUNNER" -l /tmp >/tmp/runner.out 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "tcmu-runner started beside lunard (exit $rc): $(cat /tmp/runner.out)"
+daemon_alive || fail "lunard died when a second daemon tried to start"
+
 step "user backstore file/$img on tcm_loop"
 bs=$(make_user_backstore x 64M "file/$img")
 dev=$(loop_attach "$bs")
