@@ -24,11 +24,10 @@
 #define PRODUCT_REV "0002"
 #define IEEE_COMPANY_ID 0x001405u
 
-#define STD_INQUIRY_LEN 36
+/* Through the eight version descriptors (bytes 58..73). */
+#define STD_INQUIRY_LEN 74
+#define VERSION_DESCRIPTORS 58
 #define VPD_MAX 1024
-
-/* Block Limits: what this implementation can do regardless of handler. */
-#define MAX_UNMAP_DESCRIPTORS 32
 
 static int hex_value(char c)
 {
@@ -68,6 +67,17 @@ void scsi_make_naa(struct tcmu_device *dev, uint8_t naa[16])
 	}
 }
 
+/*
+ * Version descriptors name the standards implemented (the VERSION field
+ * only says SPC-4): initiators read SBC-3 there before they rely on the
+ * SBC-3 Block Limits page and logical block provisioning.
+ */
+static const uint16_t version_descriptors[] = {
+	0x00a0,		/* SAM-5 */
+	0x0460,		/* SPC-4 */
+	0x04c0,		/* SBC-3 */
+};
+
 static int std_inquiry(struct lunar_cmd *cmd, size_t alloc)
 {
 	uint8_t buf[STD_INQUIRY_LEN] = { 0 };
@@ -80,6 +90,9 @@ static int std_inquiry(struct lunar_cmd *cmd, size_t alloc)
 	memcpy(buf + 8, VENDOR_ID, 8);
 	memcpy(buf + 16, PRODUCT_ID, 16);
 	memcpy(buf + 32, PRODUCT_REV, 4);
+	for (size_t i = 0; i < ARRAY_SIZE(version_descriptors); i++)
+		put_be16(buf + VERSION_DESCRIPTORS + 2 * i,
+			 version_descriptors[i]);
 	return scsi_reply(cmd, buf, sizeof(buf), alloc);
 }
 
@@ -137,14 +150,18 @@ static size_t vpd_device_id(struct tcmu_device *dev, uint8_t *p)
 
 static size_t vpd_block_limits(struct tcmu_device *dev, uint8_t *p)
 {
+	uint32_t max = scsi_max_transfer(dev);
+	uint32_t opt = dev->max_xfer_len && dev->max_xfer_len < max ?
+		       dev->max_xfer_len : max;
+
 	memset(p, 0, 0x3c);
 	p[0] = 0x01;				/* WSNZ */
 	p[1] = SCSI_MAX_CAW_BLOCKS;
-	put_be32(p + 4, dev->max_xfer_len);
-	put_be32(p + 8, dev->max_xfer_len);
+	put_be32(p + 4, max);			/* MAXIMUM TRANSFER LENGTH */
+	put_be32(p + 8, opt);			/* OPTIMAL TRANSFER LENGTH */
 	if (dev->unmap_enabled) {
-		put_be32(p + 16, dev->max_unmap_len);
-		put_be32(p + 20, MAX_UNMAP_DESCRIPTORS);
+		put_be32(p + 16, scsi_max_unmap_blocks(dev));
+		put_be32(p + 20, SCSI_MAX_UNMAP_DESCRIPTORS);
 		put_be32(p + 24, dev->opt_unmap_gran);
 		put_be32(p + 28, 0x80000000u | dev->unmap_gran_align);
 	}

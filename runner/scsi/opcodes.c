@@ -291,6 +291,22 @@ static void decode_lba(struct lunar_cmd *cmd, const struct scsi_op *op)
 	}
 }
 
+/*
+ * The kernel fails a command whose data does not fit in the ring's data
+ * area (INVALID FIELD IN CDB) before lunard sees it; what fits, lunard
+ * serves whole.  So that, not attrib/hw_max_sectors, is the MAXIMUM
+ * TRANSFER LENGTH: LIO's own backstores also take longer transfers than
+ * hw_max_sectors, because initiators do not all honour the Block Limits
+ * page.  hw_max_sectors is reported as the OPTIMAL TRANSFER LENGTH.
+ */
+uint32_t scsi_max_transfer(struct tcmu_device *dev)
+{
+	uint64_t blocks = (dev->ring.map_len - dev->ring.data_off) /
+			  dev->block_size;
+
+	return blocks > UINT32_MAX ? UINT32_MAX : (uint32_t)blocks;
+}
+
 static int check_range(struct lunar_cmd *cmd, const struct scsi_op *op)
 {
 	struct tcmu_device *dev = cmd->dev;
@@ -299,13 +315,13 @@ static int check_range(struct lunar_cmd *cmd, const struct scsi_op *op)
 	if (cmd->lba > dev_num_lbas(dev) ||
 	    cmd->nblocks > dev_num_lbas(dev) - cmd->lba)
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	if ((op->flags & OP_MOVES_DATA) && dev->max_xfer_len &&
-	    cmd->nblocks > dev->max_xfer_len)
+	if ((op->flags & OP_MOVES_DATA) && cmd->nblocks > scsi_max_transfer(dev))
 		return sense_bad_cdb_field(cmd, length_field_byte(op->layout), -1);
 	if (!(op->flags & (OP_DATA_IN | OP_DATA_OUT)))
 		return TCMU_STS_OK;
 	need = cmd->nblocks * dev->block_size;
-	if (cmd->data_len < need)
+	/* A short data-in buffer is the transport's overflow (scsi_read). */
+	if ((op->flags & OP_DATA_OUT) && cmd->data_len < need)
 		return sense_bad_cdb_field(cmd, length_field_byte(op->layout), -1);
 	if ((op->flags & OP_DATA_IN) && cmd->data_len > need)
 		cmd->read_len = (uint32_t)need;

@@ -18,6 +18,11 @@ struct tcmu_device;
  */
 #define SCSI_MAX_CAW_BLOCKS 1
 #define SCSI_MAX_WRITE_SAME_BLOCKS 0xffffu
+/* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT. */
+#define SCSI_MAX_UNMAP_DESCRIPTORS 32
+
+/* opcodes.c: MAXIMUM TRANSFER LENGTH, blocks (what the ring carries). */
+uint32_t scsi_max_transfer(struct tcmu_device *dev);
 
 /* inquiry.c */
 int scsi_inquiry(struct lunar_cmd *cmd);
@@ -66,6 +71,8 @@ int scsi_write_same(struct lunar_cmd *cmd);
 
 /* unmap.c */
 int scsi_unmap(struct lunar_cmd *cmd);
+/* MAXIMUM UNMAP LBA COUNT: blocks one UNMAP command may name in total. */
+uint32_t scsi_max_unmap_blocks(struct tcmu_device *dev);
 /*
  * Blocks of the next handler unmap call for the range starting at lba with
  * left blocks to go (at most max_unmap_len, split as the handler asked).

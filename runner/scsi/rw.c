@@ -3,6 +3,8 @@
  * write-through rule shared by every command that writes: with FUA set or
  * the write cache disabled, data is flushed before the command completes.
  */
+#include <stdlib.h>
+
 #include "cmd.h"
 #include "device.h"
 #include "dispatch.h"
@@ -58,8 +60,59 @@ static int submit_rw(struct lunar_cmd *cmd, enum io_kind kind, io_done_fn done)
 	return TCMU_STS_ASYNC_HANDLED;
 }
 
+/* A short read's bounce buffer, freed with the command. */
+struct short_read {
+	struct iovec iov;
+	uint8_t data[];
+};
+
+static void short_read_done(struct lunar_cmd *cmd, int sts)
+{
+	struct short_read *sr = cmd->state;
+
+	if (sts == TCMU_STS_OK)
+		scsi_reply(cmd, sr->data, cmd->data_len, cmd->data_len);
+	cmd_finish(cmd, sts);
+}
+
+/*
+ * The initiator's buffer is shorter than the transfer (an iSCSI expected
+ * data transfer length below the CDB's): it gets what fits, and the rest
+ * is the transport's overflow residual, not an error of the command (the
+ * iSCSI target reports it, SAM-5 leaves it to the transport).  The blocks
+ * that fit are read through a bounce buffer, since a handler reads whole
+ * blocks.
+ */
+static int read_short(struct lunar_cmd *cmd)
+{
+	struct tcmu_device *dev = cmd->dev;
+	uint64_t blocks = (cmd->data_len + dev->block_size - 1) / dev->block_size;
+	struct io_request req = {
+		.kind = IO_READ,
+		.off = cmd->lba * dev->block_size,
+		.len = blocks * dev->block_size,
+		.iov_cnt = 1,
+	};
+	struct short_read *sr;
+
+	if (!blocks)
+		return TCMU_STS_OK;
+	if (!io_supported(dev, IO_READ))
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	sr = malloc(sizeof(*sr) + req.len);
+	if (!sr)
+		return TCMU_STS_NO_RESOURCE;
+	sr->iov = (struct iovec){ sr->data, req.len };
+	req.iov = &sr->iov;
+	cmd_set_state(cmd, sr, NULL);
+	io_submit(cmd, &req, short_read_done);
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
 int scsi_read(struct lunar_cmd *cmd)
 {
+	if (cmd->data_len < cmd->nblocks * cmd->dev->block_size)
+		return read_short(cmd);
 	return submit_rw(cmd, IO_READ, finish);
 }
 

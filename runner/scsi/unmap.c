@@ -22,8 +22,14 @@
 
 #define HEADER_LEN 8
 #define DESC_LEN 16
-/* Reported as MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT in VPD B0. */
-#define MAX_DESCRIPTORS 32
+#define MAX_DESCRIPTORS SCSI_MAX_UNMAP_DESCRIPTORS
+/*
+ * The handler's max_unmap_len bounds one handler call.  The pieces of a
+ * command run one after another, so the core also bounds the whole
+ * command, whatever the handler allows per call, to keep its duration in
+ * check: as MAXIMUM WRITE SAME LENGTH does for WRITE SAME.
+ */
+#define MAX_COMMAND_BLOCKS (1u << 20)
 
 struct extent {
 	uint64_t lba;
@@ -91,12 +97,23 @@ static void unmap_step(struct lunar_cmd *cmd, int sts)
 	io_submit(cmd, &req, unmap_step);
 }
 
-/* Validate the descriptors into st.  OK or a failed status. */
+uint32_t scsi_max_unmap_blocks(struct tcmu_device *dev)
+{
+	return dev->max_unmap_len && dev->max_unmap_len < MAX_COMMAND_BLOCKS ?
+	       dev->max_unmap_len : MAX_COMMAND_BLOCKS;
+}
+
+/*
+ * Validate the descriptors into st.  OK or a failed status.  The limit is
+ * on the blocks of all descriptors together (SBC-4, UNMAP); the field
+ * pointer names the descriptor that goes over it.
+ */
 static int parse(struct lunar_cmd *cmd, const uint8_t *buf, size_t len,
 		 struct unmap_state *st)
 {
 	struct tcmu_device *dev = cmd->dev;
 	size_t bddl = get_be16(buf + 2);
+	uint64_t total = 0;
 
 	if (bddl > len - HEADER_LEN)
 		bddl = len - HEADER_LEN;
@@ -108,7 +125,8 @@ static int parse(struct lunar_cmd *cmd, const uint8_t *buf, size_t len,
 
 		if (lba > dev_num_lbas(dev) || n > dev_num_lbas(dev) - lba)
 			return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-		if (n > dev->max_unmap_len)
+		total += n;
+		if (total > scsi_max_unmap_blocks(dev))
 			return sense_bad_param_field(cmd,
 				(unsigned int)(HEADER_LEN + i * DESC_LEN + 8), -1);
 		if (n)

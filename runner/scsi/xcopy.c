@@ -6,16 +6,20 @@
  * designator, and one block-to-block segment descriptor (02h) whose source
  * and destination are both this device.  A descriptor naming any other
  * device gets COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE: the
- * initiator's cue to copy the data itself.  No list identifiers are kept
- * (LIST ID USAGE must be 11b), so there is no copy status to receive.
+ * initiator's cue to copy the data itself.  No data is held for RECEIVE
+ * COPY RESULTS: a copy has ended when its command completes, and a
+ * block-to-block segment leaves no data behind; so every LIST ID USAGE but
+ * the reserved 01b is accepted (11b with a zero LIST IDENTIFIER).
  *
  * The whole parameter list is validated before a block moves.  Errors in
  * its format are ILLEGAL REQUEST with a field pointer into the parameter
- * list; a CSCD descriptor a segment uses that is well formed but cannot be
- * served is COPY ABORTED: COPY TARGET DEVICE NOT REACHABLE for another
- * device, INCORRECT COPY TARGET DEVICE TYPE for a designator other than
- * NAA, a device type other than block or a DISK BLOCK LENGTH other than
- * ours; LBAs past the end are COPY ABORTED, LBA OUT OF RANGE.
+ * list (SPC-4 5.16.7.3).  What only processing the segment finds is COPY
+ * ABORTED (SPC-4 5.16.7.4): a CSCD descriptor that is well formed but
+ * cannot be served is COPY TARGET DEVICE NOT REACHABLE for another device,
+ * INCORRECT COPY TARGET DEVICE TYPE for a designator other than NAA, a
+ * device type other than block or a DISK BLOCK LENGTH other than ours; a
+ * CSCD index past the CSCD list and LBAs past the end are reported with a
+ * segment pointer to the field.
  *
  * The data then goes through a bounce buffer of opt_xcopy_rw_len blocks,
  * read then write, backwards when the destination overlaps the source from
@@ -48,7 +52,9 @@
 
 #define CSCD_IDENTIFICATION 0xe4
 #define SEG_BLOCK_TO_BLOCK 0x02
-#define LIST_ID_USAGE_NONE 0x18		/* header byte 1: 11b, no list id */
+#define LIST_ID_USAGE_MASK 0x18	/* header byte 1 */
+#define LIST_ID_USAGE_NONE 0x18		/* 11b: no list identifier */
+#define LIST_ID_USAGE_RESERVED 0x08	/* 01b */
 #define CODE_SET_BINARY 0x01
 #define DESIGNATOR_NAA 0x03
 #define NAA_LEN 16
@@ -59,6 +65,7 @@
 #define CHUNK_BYTES (1024u * 1024)
 
 struct segment {
+	unsigned int at;	/* byte of its descriptor in the list */
 	unsigned int src_id, dst_id;
 	uint64_t src_lba, dst_lba;
 	uint64_t nblocks;
@@ -108,9 +115,9 @@ static int check_header(struct lunar_cmd *cmd, struct param_list *pl,
 
 	if (h[1] & 0xc0)
 		return sense_bad_param_field(cmd, 1, highest_bit(h[1] & 0xc0));
-	if ((h[1] & 0x18) != LIST_ID_USAGE_NONE)
+	if ((h[1] & LIST_ID_USAGE_MASK) == LIST_ID_USAGE_RESERVED)
 		return sense_bad_param_field(cmd, 1, 4);
-	if (h[0])
+	if ((h[1] & LIST_ID_USAGE_MASK) == LIST_ID_USAGE_NONE && h[0])
 		return sense_bad_param_field(cmd, 0, -1);
 	for (unsigned int i = 4; i < 8; i++)
 		if (h[i])
@@ -130,7 +137,11 @@ static int check_header(struct lunar_cmd *cmd, struct param_list *pl,
 	return TCMU_STS_OK;
 }
 
-/* Format of every CSCD descriptor.  OK or a failed status. */
+/*
+ * Format of every CSCD descriptor.  OK or a failed status.  LU ID TYPE is
+ * not looked at: an identification descriptor names its logical unit by
+ * the designator, and SPC-4 has the field ignored there.
+ */
 static int check_cscds(struct lunar_cmd *cmd, const struct param_list *pl)
 {
 	for (unsigned int at = HEADER_LEN; at < HEADER_LEN + pl->cscd_len;
@@ -155,7 +166,6 @@ static int parse_segment(struct lunar_cmd *cmd, const struct param_list *pl,
 			 unsigned int at, struct segment *seg)
 {
 	const uint8_t *d = pl->b + at;
-	unsigned int cscds = pl->cscd_len / CSCD_LEN;
 
 	if (d[0] != SEG_BLOCK_TO_BLOCK)
 		return sense_bad_param(cmd,
@@ -164,12 +174,9 @@ static int parse_segment(struct lunar_cmd *cmd, const struct param_list *pl,
 		return sense_bad_param_field(cmd, at + 2, -1);
 	if (d[1] & 0xfc)	/* DC and CAT only; equal block sizes */
 		return sense_bad_param_field(cmd, at + 1, highest_bit(d[1] & 0xfc));
+	seg->at = at;
 	seg->src_id = get_be16(d + 4);
 	seg->dst_id = get_be16(d + 6);
-	if (seg->src_id >= cscds)
-		return sense_bad_param_field(cmd, at + 4, -1);
-	if (seg->dst_id >= cscds)
-		return sense_bad_param_field(cmd, at + 6, -1);
 	seg->nblocks = get_be16(d + 10);
 	seg->src_lba = get_be64(d + 12);
 	seg->dst_lba = get_be64(d + 20);
@@ -225,20 +232,41 @@ static bool range_ok(struct tcmu_device *dev, uint64_t lba, uint64_t n)
 	return lba <= dev_num_lbas(dev) && n <= dev_num_lbas(dev) - lba;
 }
 
+/*
+ * A segment field the copy manager cannot carry out: COPY ABORTED with a
+ * segment pointer (sense-key-specific bytes, SD 0: relative to the start
+ * of the parameter list) at byte; the pointer, not an additional sense
+ * code, says what is wrong.
+ */
+static int segment_aborted(struct lunar_cmd *cmd, unsigned int byte)
+{
+	const uint8_t sks[3] = { 0, (uint8_t)(byte >> 8), (uint8_t)byte };
+
+	sense_fail(cmd, COPY_ABORTED, ASC_NO_ADDITIONAL_SENSE);
+	sense_put_sks(cmd->lib.sense_buf, sks);
+	return TCMU_STS_PASSTHROUGH_ERR;
+}
+
 /* The segment's devices and ranges.  OK or a failed status. */
 static int check_segment(struct lunar_cmd *cmd, const struct param_list *pl,
 			 const struct segment *seg)
 {
+	unsigned int cscds = pl->cscd_len / CSCD_LEN;
 	int sts;
 
+	if (seg->src_id >= cscds)
+		return segment_aborted(cmd, seg->at + 4);
+	if (seg->dst_id >= cscds)
+		return segment_aborted(cmd, seg->at + 6);
 	sts = check_target(cmd, pl->b + HEADER_LEN + seg->src_id * CSCD_LEN);
 	if (!sts)
 		sts = check_target(cmd, pl->b + HEADER_LEN + seg->dst_id * CSCD_LEN);
 	if (sts)
 		return sts;
-	if (!range_ok(cmd->dev, seg->src_lba, seg->nblocks) ||
-	    !range_ok(cmd->dev, seg->dst_lba, seg->nblocks))
-		return sense_fail(cmd, COPY_ABORTED, ASC_LBA_OUT_OF_RANGE);
+	if (!range_ok(cmd->dev, seg->src_lba, seg->nblocks))
+		return segment_aborted(cmd, seg->at + 12);
+	if (!range_ok(cmd->dev, seg->dst_lba, seg->nblocks))
+		return segment_aborted(cmd, seg->at + 20);
 	return TCMU_STS_OK;
 }
 

@@ -37,15 +37,23 @@ static void test_inquiry_standard(void **state)
 	struct scsi_result res;
 
 	memset(buf, 0xaa, sizeof(buf));
+	static const uint8_t versions[16] = {
+		0x00, 0xa0, 0x04, 0x60, 0x04, 0xc0,	/* SAM-5 SPC-4 SBC-3 */
+	};
+
+	memset(buf, 0xaa, sizeof(buf));
 	cmd_in(*state, cdb, buf, sizeof(buf), &res);
 	assert_good(&res);
-	assert_int_equal(res.data_len, 36);
+	assert_int_equal(res.data_len, 74);
 	assert_int_equal(buf[0], 0x00);		/* direct-access block device */
 	assert_int_equal(buf[2], 0x06);		/* SPC-4 */
-	assert_int_equal(buf[4], 31);
+	assert_int_equal(buf[4], 74 - 5);
 	assert_true(buf[5] & 0x08);		/* 3PC: EXTENDED COPY */
 	assert_true(buf[7] & 0x02);		/* CMDQUE */
 	assert_memory_equal(buf + 8, "LIO-ORG TCMU device     0002", 28);
+	for (int i = 36; i < 58; i++)
+		assert_int_equal(buf[i], 0);
+	assert_memory_equal(buf + 58, versions, sizeof(versions));
 }
 
 static void test_inquiry_alloc_len(void **state)
@@ -173,8 +181,11 @@ static void test_vpd_block_limits(void **state)
 	assert_int_equal(res.data_len, 0x40);
 	assert_int_equal(buf[4] & 0x01, 1);		/* WSNZ */
 	assert_int_equal(buf[5], 1);			/* MAX COMPARE AND WRITE */
-	assert_int_equal(be32(buf + 8), 2048);		/* MAX TRANSFER LENGTH */
-	assert_int_equal(be32(buf + 20), 32u * 1024 * 1024); /* MAX UNMAP LBA */
+	/* The 1 GiB data area in blocks; hw_max_sectors is the optimum. */
+	assert_int_equal(be32(buf + 8), (1u << 30) / BS); /* MAX TRANSFER */
+	assert_int_equal(be32(buf + 12), 2048);		/* OPTIMAL TRANSFER */
+	/* The handler's 32 Mi blocks per call, capped per command. */
+	assert_int_equal(be32(buf + 20), 1u << 20);	/* MAX UNMAP LBA */
 	assert_int_equal(be32(buf + 24), 32);		/* MAX UNMAP DESCRIPTORS */
 	assert_true(be32(buf + 32) & 0x80000000u);	/* UGAVALID */
 	assert_int_equal(be64(buf + 36), 0xffff);	/* MAX WRITE SAME */
@@ -302,7 +313,6 @@ static void test_rw_malformed(void **state)
 {
 	uint8_t rdprotect[16] = { 0x88, 0x20, [13] = 1 };
 	uint8_t reserved10[10] = { 0x28, 0x04, 0, 0, 0, 0, 0, 0, 1, 0 };
-	uint8_t too_long[16] = { 0x88, 0, [12] = 0x08, [13] = 0x01 }; /* 2049 */
 	uint8_t short_buf[16] = { 0x8a, 0, [13] = 4 };
 	uint8_t buf[4 * BS] = { 0 };
 	struct scsi_result res;
@@ -313,9 +323,6 @@ static void test_rw_malformed(void **state)
 	cmd_in(*state, reserved10, buf, BS, &res);
 	assert_sense(&res, 0x05, 0x2400);
 	assert_field_pointer(&res, 1, 1);
-	cmd_in(*state, too_long, buf, BS, &res);
-	assert_sense(&res, 0x05, 0x2400);
-	assert_field_pointer(&res, 1, 10);
 	/* Data-out buffer smaller than the transfer length says. */
 	cmd_out(*state, short_buf, buf, 2 * BS, &res);
 	assert_sense(&res, 0x05, 0x2400);
@@ -332,6 +339,82 @@ static void test_read_into_larger_buffer_reports_length(void **state)
 	cmd_in(*state, cdb, buf, sizeof(buf), &res);
 	assert_good(&res);
 	assert_int_equal(res.data_len, BS);
+}
+
+/*
+ * A data-in buffer shorter than the transfer (iSCSI expected length below
+ * the CDB's) gets what fits, GOOD: the rest is the transport's overflow.
+ */
+static void test_read_into_shorter_buffer(void **state)
+{
+	uint8_t read4[16] = { 0x88, [9] = 40, [13] = 4 };
+	uint8_t read2[10] = { 0x28, 0, 0, 0, 0, 40, 0, 0, 2, 0 };
+	uint8_t data[4 * BS], buf[4 * BS];
+	struct scsi_result res;
+
+	fill(data, sizeof(data), 11);
+	assert_int_equal(siminit_write(*state, 40, 4, data, &res), 0);
+	assert_good(&res);
+	memset(buf, 0xaa, sizeof(buf));
+	cmd_in(*state, read4, buf, 200, &res);
+	assert_good(&res);
+	assert_int_equal(res.data_len, 200);
+	assert_memory_equal(buf, data, 200);
+	assert_int_equal(buf[200], 0xaa);
+	cmd_in(*state, read2, buf, BS, &res);
+	assert_good(&res);
+	assert_int_equal(res.data_len, BS);
+	assert_memory_equal(buf, data, BS);
+	/* No buffer at all: nothing to transfer, still GOOD. */
+	cmd_none(*state, read4, &res);
+	assert_good(&res);
+	/* The range is still checked as the CDB gives it. */
+	read4[9] = 0;
+	read4[2] = 0xff;
+	cmd_in(*state, read4, buf, BS, &res);
+	assert_sense(&res, 0x05, 0x2100);
+}
+
+/*
+ * MAXIMUM TRANSFER LENGTH is what the ring's data area carries, not
+ * hw_max_sectors (the optimum): longer transfers than hw_max_sectors are
+ * served, longer than the data area are refused.
+ */
+static void test_max_transfer_is_the_data_area(void **state)
+{
+	struct siminit_opts o = {
+		.cfgstring = "ram/small-ring", .name = "smallring",
+		.size = 1ull << 20, .max_sectors = 128,
+		.ring = { .data_blocks = 64 },	/* 256 KiB: 512 blocks */
+	};
+	uint8_t vpd_b0[6] = { 0x12, 0x01, 0xb0, 0, 64, 0 };
+	uint8_t verify[16] = { 0x8f, [12] = 0x02, [13] = 0x01 }; /* 513 */
+	uint8_t *buf = malloc(512 * BS);
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(siminit_open(&o, &si), 0);
+	cmd_in(si, vpd_b0, buf, 64, &res);
+	assert_good(&res);
+	assert_int_equal(be32(buf + 8), 512);		/* MAX TRANSFER */
+	assert_int_equal(be32(buf + 12), 128);		/* OPTIMAL TRANSFER */
+	fill(buf, 512 * BS, 12);
+	assert_int_equal(siminit_write(si, 100, 512, buf, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_read(si, 100, 512, buf, &res), 0);
+	assert_good(&res);
+	/* VERIFY moves no data, so the ring would carry it: the limit holds. */
+	cmd_none(si, verify, &res);
+	assert_sense(&res, 0x05, 0x2400);
+	assert_field_pointer(&res, 1, 10);
+	verify[12] = 0x02;
+	verify[13] = 0x00;
+	cmd_none(si, verify, &res);
+	assert_good(&res);
+	siminit_close(si);
+	free(buf);
 }
 
 static void test_fua_write_and_sync_cache(void **state)
@@ -418,6 +501,33 @@ static void test_unmap_malformed(void **state)
 	/* Zero-length parameter list: nothing to do. */
 	unmap_cmd(*state, param, 0, &res);
 	assert_good(&res);
+}
+
+/*
+ * MAXIMUM UNMAP LBA COUNT bounds the blocks of all descriptors together
+ * (SBC-4): two descriptors each within the limit may not exceed it.
+ */
+static void test_unmap_total_limit(void **state)
+{
+	struct tcmu_device *dev = siminit_device(*state);
+	uint8_t param[8 + 2 * 16] = { 0, 38, 0, 32 };
+	uint8_t vpd_b0[6] = { 0x12, 0x01, 0xb0, 0, 64, 0 }, buf[64];
+	uint32_t saved = tcmu_dev_get_max_unmap_len(dev);
+	struct scsi_result res;
+
+	tcmu_dev_set_max_unmap_len(dev, 100);
+	cmd_in(*state, vpd_b0, buf, sizeof(buf), &res);
+	assert_good(&res);
+	assert_int_equal(be32(buf + 20), 100);
+	put_desc(param + 8, 4000, 60);
+	put_desc(param + 24, 5000, 40);
+	unmap_cmd(*state, param, sizeof(param), &res);
+	assert_good(&res);
+	put_desc(param + 24, 5000, 41);
+	unmap_cmd(*state, param, sizeof(param), &res);
+	assert_sense(&res, 0x05, 0x2600);
+	assert_field_pointer(&res, 0, 8 + 16 + 8);
+	tcmu_dev_set_max_unmap_len(dev, saved);
 }
 
 static void test_unknown_opcode_and_service_action(void **state)
@@ -577,9 +687,12 @@ int main(void)
 		cmocka_unit_test(test_rw_out_of_range),
 		cmocka_unit_test(test_rw_malformed),
 		cmocka_unit_test(test_read_into_larger_buffer_reports_length),
+		cmocka_unit_test(test_read_into_shorter_buffer),
+		cmocka_unit_test(test_max_transfer_is_the_data_area),
 		cmocka_unit_test(test_fua_write_and_sync_cache),
 		cmocka_unit_test(test_unmap),
 		cmocka_unit_test(test_unmap_malformed),
+		cmocka_unit_test(test_unmap_total_limit),
 		cmocka_unit_test(test_unknown_opcode_and_service_action),
 		cmocka_unit_test(test_tur_start_stop_request_sense),
 		cmocka_unit_test(test_capacity_change_unit_attention),

@@ -237,14 +237,12 @@ static void test_xcopy_header_errors(void **state)
 	assert_sense(&res, ILLEGAL, 0x1a00);
 	xcopy_len(f->si, list, LIST_LEN, LIST_LEN - 4, &res);
 	assert_sense(&res, ILLEGAL, 0x1a00);
-	/* LIST ID USAGE other than 11b (no list identifiers are kept). */
-	for (uint8_t usage = 0; usage < 3; usage++) {
-		list[1] = (uint8_t)(usage << 3);
-		xcopy(f->si, list, sizeof(list), &res);
-		assert_sense(&res, ILLEGAL, 0x2600);
-		assert_field_pointer(&res, 0, 1);
-		assert_int_equal(res.sense[15], 0x80 | 0x08 | 4);	/* bit 4 */
-	}
+	/* LIST ID USAGE 01b is reserved. */
+	list[1] = 0x08;
+	xcopy(f->si, list, sizeof(list), &res);
+	assert_sense(&res, ILLEGAL, 0x2600);
+	assert_field_pointer(&res, 0, 1);
+	assert_int_equal(res.sense[15], 0x80 | 0x08 | 4);	/* bit 4 */
 	/* LIST IDENTIFIER must be 0 with 11b. */
 	build(list, f->naa, 1, 1, 2);
 	list[0] = 7;
@@ -338,19 +336,40 @@ static void test_xcopy_descriptor_fields(void **state)
 	build(list, f->naa, 1, 1, 2);
 	list[HDR + 7] = 8;
 	expect_param_error(f->si, list, LIST_LEN, 0x2600, HDR + 7);
-	/* Segment: descriptor length, reserved bits, CSCD index past the list. */
+	/* Segment: descriptor length, reserved bits. */
 	build(list, f->naa, 1, 1, 2);
 	list[SEG_AT + 3] = 0x14;
 	expect_param_error(f->si, list, LIST_LEN, 0x2600, SEG_AT + 2);
 	build(list, f->naa, 1, 1, 2);
 	list[SEG_AT + 1] = 0x04;
 	expect_param_error(f->si, list, LIST_LEN, 0x2600, SEG_AT + 1);
-	build(list, f->naa, 1, 1, 2);
-	list[SEG_AT + 5] = 2;
-	expect_param_error(f->si, list, LIST_LEN, 0x2600, SEG_AT + 4);
-	build(list, f->naa, 1, 1, 2);
-	list[SEG_AT + 6] = 0x80;
-	expect_param_error(f->si, list, LIST_LEN, 0x2600, SEG_AT + 6);
+}
+
+/*
+ * Every LIST ID USAGE but the reserved 01b copies: 00b and 10b with any
+ * LIST IDENTIFIER (nothing is held), 11b with a zero one.  Whatever the
+ * CSCD descriptors' LU ID TYPE: SPC-4 ignores it in them.
+ */
+static void test_xcopy_list_id_usage(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t usages[] = { 0x00, 0x10, 0x18 };
+	uint8_t data[8 * BS], list[LIST_LEN];
+	struct scsi_result res;
+
+	for (size_t i = 0; i < sizeof(usages); i++) {
+		fill(data, sizeof(data), 70 + (unsigned int)i);
+		write_blocks(f->si, 700, 8, data);
+		build(list, f->naa, 8, 700, 800 + 10 * i);
+		list[0] = usages[i] == 0x18 ? 0 : (uint8_t)(i + 1);
+		list[1] = usages[i];
+		/* LU ID TYPE: ignored in identification descriptors. */
+		list[HDR + 1] = (uint8_t)(i << 6);
+		list[HDR + CSCD + 1] = 0xc0;
+		xcopy(f->si, list, sizeof(list), &res);
+		assert_good(&res);
+		assert_blocks(f->si, 800 + 10 * i, 8, data);
+	}
 }
 
 static void expect_copy_aborted(struct siminit *si, uint8_t *list,
@@ -360,6 +379,35 @@ static void expect_copy_aborted(struct siminit *si, uint8_t *list,
 
 	xcopy(si, list, LIST_LEN, &res);
 	assert_sense(&res, COPY_ABORTED, asc);
+}
+
+/* COPY ABORTED with a segment pointer (SD 0: into the parameter list). */
+static void expect_segment_aborted(struct siminit *si, uint8_t *list,
+				   unsigned int byte)
+{
+	struct scsi_result res;
+
+	xcopy(si, list, LIST_LEN, &res);
+	assert_sense(&res, COPY_ABORTED, 0x0000);
+	assert_int_equal(res.sense[15], 0x80);
+	assert_int_equal(res.sense[16] << 8 | res.sense[17], byte);
+}
+
+/* A segment naming a CSCD index past the list: nothing is written. */
+static void test_xcopy_cscd_index_past_the_list(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t list[LIST_LEN], before[4 * BS];
+
+	fill(before, sizeof(before), 13);
+	write_blocks(f->si, 600, 4, before);
+	build(list, f->naa, 4, 500, 600);
+	list[SEG_AT + 5] = 2;
+	expect_segment_aborted(f->si, list, SEG_AT + 4);
+	build(list, f->naa, 4, 500, 600);
+	list[SEG_AT + 6] = 0x80;
+	expect_segment_aborted(f->si, list, SEG_AT + 6);
+	assert_blocks(f->si, 600, 4, before);
 }
 
 static void test_xcopy_targets_not_served(void **state)
@@ -406,11 +454,11 @@ static void test_xcopy_out_of_range(void **state)
 	uint8_t list[LIST_LEN];
 
 	build(list, f->naa, 4, NUM_LBAS - 3, 0);
-	expect_copy_aborted(f->si, list, 0x2100);
+	expect_segment_aborted(f->si, list, SEG_AT + 12);
 	build(list, f->naa, 4, 0, NUM_LBAS - 3);
-	expect_copy_aborted(f->si, list, 0x2100);
+	expect_segment_aborted(f->si, list, SEG_AT + 20);
 	build(list, f->naa, 1, UINT64_MAX, 0);
-	expect_copy_aborted(f->si, list, 0x2100);
+	expect_segment_aborted(f->si, list, SEG_AT + 12);
 }
 
 /* A failing read or write ends the copy with COPY ABORTED and its ASC. */
@@ -471,7 +519,7 @@ static void test_receive_copy_results_operating_parameters(void **state)
 	assert_good(&res);
 	assert_int_equal(res.data_len, 10);
 	assert_int_equal(be32(buf), 42);
-	/* Other service actions (no list identifiers kept) and reserved bytes. */
+	/* Other service actions (no copy data is held) and reserved bytes. */
 	assert_int_equal(siminit_cmd(f->si, status, SIMRING_DIR_IN, buf,
 				     sizeof(buf), &res), 0);
 	assert_sense(&res, ILLEGAL, 0x2400);
@@ -492,6 +540,8 @@ int main(void)
 		cmocka_unit_test(test_xcopy_length_errors),
 		cmocka_unit_test(test_xcopy_descriptor_counts_and_types),
 		cmocka_unit_test(test_xcopy_descriptor_fields),
+		cmocka_unit_test(test_xcopy_list_id_usage),
+		cmocka_unit_test(test_xcopy_cscd_index_past_the_list),
 		cmocka_unit_test(test_xcopy_targets_not_served),
 		cmocka_unit_test(test_xcopy_out_of_range),
 		cmocka_unit_test(test_xcopy_io_failures),
