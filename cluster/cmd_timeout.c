@@ -22,16 +22,17 @@ void tracker_destroy(struct cmd_tracker *t)
 }
 
 /*
- * Without a timeout nothing walks the list, so only the count is kept
- * (no lock on the I/O path).  A command records how it was added in its
- * list node: linked (next set), counted only (prev pointing at itself),
- * or not tracked (both NULL), so removal is exact and idempotent.
+ * Without a timeout nothing walks the list, so only the count is kept:
+ * no lock and no clock read on the I/O path (tcmu-runner 1.5.4 stamps
+ * start_time only with a timeout, too).  A command records how it was
+ * added in its list node: linked (next set), counted only (prev pointing
+ * at itself), or not tracked (both NULL), so removal is exact and
+ * idempotent.
  */
 void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 {
 	struct list_node *n = &cmd->cmds_list_entry;
 
-	clock_gettime(CLOCK_MONOTONIC, &cmd->start_time);
 	cmd->timed_out = false;
 	n->next = NULL;
 	if (!__atomic_load_n(&t->time_out_s, __ATOMIC_RELAXED)) {
@@ -39,6 +40,7 @@ void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 		__atomic_add_fetch(&t->count, 1, __ATOMIC_ACQ_REL);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &cmd->start_time);
 	pthread_mutex_lock(&t->lock);
 	n->prev = t->head.prev;
 	n->next = &t->head;

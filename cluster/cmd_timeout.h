@@ -29,7 +29,7 @@ struct cmd_tracker {
 void tracker_init(struct cmd_tracker *t, unsigned int time_out_s);
 void tracker_destroy(struct cmd_tracker *t);
 
-/* Stamp start_time and append. */
+/* Count cmd; with a timeout, also stamp start_time and append it. */
 void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd);
 /* Returns how many commands remain tracked. */
 unsigned int tracker_remove(struct cmd_tracker *t, struct tcmur_cmd *cmd);

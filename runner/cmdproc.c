@@ -111,11 +111,23 @@ static void note_timeout(struct tcmur_cmd *rcmd, void *arg)
 		   (unsigned long long)cmd->nblocks, dev->tracker.time_out_s);
 }
 
+/*
+ * Without ;tcmur_cmd_time_out the clock is never read: in a VM whose
+ * clocksource has no vDSO path (HPET under QEMU/TCG) every read is a
+ * system call and an emulated device access, ~2 us each.
+ */
+static bool timeouts_on(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->tracker.time_out_s, __ATOMIC_RELAXED) != 0;
+}
+
 static void check_timeouts(struct tcmu_device *dev)
 {
 	struct timespec now;
 	unsigned int n;
 
+	if (!timeouts_on(dev))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	n = tracker_expire(&dev->tracker, &now, note_timeout, dev);
 	while (n--)
@@ -125,10 +137,12 @@ static void check_timeouts(struct tcmu_device *dev)
 static int poll_timeout(struct cmdproc *cp)
 {
 	struct timespec now;
-	int ms;
+	int ms = -1;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = tracker_next_timeout_ms(&cp->dev->tracker, &now);
+	if (timeouts_on(cp->dev)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = tracker_next_timeout_ms(&cp->dev->tracker, &now);
+	}
 	if (cp->retry && (ms < 0 || ms > RETRY_MS))
 		ms = RETRY_MS;
 	return ms;

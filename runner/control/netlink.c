@@ -20,6 +20,8 @@
 #include "log.h"
 #include "ring/tcmu_uapi.h"
 
+#define LISTEN_RCVBUF (1 << 20)
+
 static struct nl_sock *listen_sock;
 static struct nl_sock *reply_sock;
 static pthread_mutex_t reply_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -194,6 +196,12 @@ int netlink_open(netlink_request_fn fn, void *arg)
 	nl_socket_modify_cb(listen_sock, NL_CB_VALID, NL_CB_CUSTOM, on_message,
 			    &scratch);
 	nl_socket_set_nonblocking(listen_sock);
+	/*
+	 * A lost request leaves the kernel waiting for its reply: room for a
+	 * burst (targetcli restoring hundreds of LUNs) while workers are busy.
+	 */
+	if (nl_socket_set_buffer_size(listen_sock, LISTEN_RCVBUF, 0))
+		lunar_warn(NULL, "cannot enlarge the netlink receive buffer; a burst of device requests may be lost");
 	return 0;
 }
 

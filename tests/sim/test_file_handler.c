@@ -69,57 +69,75 @@ static void read_file(const char *file, off_t off, void *buf, size_t len)
 	close(fd);
 }
 
-static void data_roundtrip(const char *engine)
+/*
+ * nblocks written at an odd LBA, flushed, checked in the file, read back,
+ * and read again after the device is reopened.
+ */
+static void data_roundtrip(const char *engine, const char *file,
+			   uint32_t nblocks)
 {
-	const char *file = engine ? engine : "default";
-	uint8_t out[64 * BS], in[64 * BS], disk[64 * BS];
+	size_t len = (size_t)nblocks * BS;
+	uint8_t *out = malloc(len), *in = malloc(len), *disk = malloc(len);
 	uint8_t sync10[10] = { 0x35 };
 	struct scsi_result res;
 	struct siminit *si = open_file_lun(file, engine);
 	struct stat st;
 	char path[256];
 
+	assert_non_null(out);
+	assert_non_null(in);
+	assert_non_null(disk);
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, SIZE);		/* grown to the LUN */
 
-	pattern(out, sizeof(out), 1);
-	assert_int_equal(siminit_write(si, 777, 64, out, &res), 0);
+	pattern(out, len, nblocks);
+	assert_int_equal(siminit_write(si, 777, nblocks, out, &res), 0);
 	assert_good(&res);
 	assert_int_equal(siminit_cmd(si, sync10, SIMRING_DIR_NONE, NULL, 0, &res), 0);
 	assert_good(&res);
-	read_file(file, 777 * BS, disk, sizeof(disk));
-	assert_memory_equal(disk, out, sizeof(out));
-	assert_int_equal(siminit_read(si, 777, 64, in, &res), 0);
+	read_file(file, 777 * BS, disk, len);
+	assert_memory_equal(disk, out, len);
+	assert_int_equal(siminit_read(si, 777, nblocks, in, &res), 0);
 	assert_good(&res);
-	assert_memory_equal(in, out, sizeof(out));
+	assert_memory_equal(in, out, len);
 	siminit_close(si);
 
 	/* The data survives the device going away and coming back. */
 	si = open_file_lun(file, engine);
-	memset(in, 0, sizeof(in));
-	assert_int_equal(siminit_read(si, 777, 64, in, &res), 0);
+	memset(in, 0, len);
+	assert_int_equal(siminit_read(si, 777, nblocks, in, &res), 0);
 	assert_good(&res);
-	assert_memory_equal(in, out, sizeof(out));
+	assert_memory_equal(in, out, len);
 	siminit_close(si);
+	free(out);
+	free(in);
+	free(disk);
 }
 
 static void test_roundtrip_io_uring(void **state)
 {
 	(void)state;
-	data_roundtrip("io_uring");
+	data_roundtrip("io_uring", "io_uring", 64);
+}
+
+/* 1 MiB: past the io_uring engine's inline limit, through the ring. */
+static void test_large_roundtrip_io_uring(void **state)
+{
+	(void)state;
+	data_roundtrip("io_uring", "io_uring-large", 2048);
 }
 
 static void test_roundtrip_threads(void **state)
 {
 	(void)state;
-	data_roundtrip("threads");
+	data_roundtrip("threads", "threads", 64);
 }
 
 static void test_roundtrip_default_engine(void **state)
 {
 	(void)state;
-	data_roundtrip(NULL);
+	data_roundtrip(NULL, "default", 64);
 }
 
 static void test_unmap_punches_holes(void **state)
@@ -196,6 +214,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_io_uring),
+		cmocka_unit_test(test_large_roundtrip_io_uring),
 		cmocka_unit_test(test_roundtrip_threads),
 		cmocka_unit_test(test_roundtrip_default_engine),
 		cmocka_unit_test(test_unmap_punches_holes),

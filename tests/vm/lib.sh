@@ -244,11 +244,12 @@ _new_backstore() {
 	undo_push "rmdir $(_q "$dir")"
 }
 
-# make_user_backstore NAME SIZE CFGSTRING: a TCMU (user) backstore served by
-# the running daemon; prints its configfs path.
+# make_user_backstore NAME SIZE CFGSTRING [CONTROL...]: a TCMU (user)
+# backstore served by the running daemon, with extra control options such as
+# hw_max_sectors=N; prints its configfs path.
 make_user_backstore() {
 	local name=${1:?make_user_backstore: no NAME} cfg=${3:?make_user_backstore: no CFGSTRING}
-	local size dir=$CFG/core/user_1/$1
+	local size dir=$CFG/core/user_1/$1 opt
 	size=$(to_bytes "${2:?make_user_backstore: no SIZE}")
 	# The daemon loads target_core_user (as tcmu-runner does): not done here.
 	[ -d /sys/module/target_core_user ] ||
@@ -256,6 +257,9 @@ make_user_backstore() {
 	_new_backstore user_1 "$name"
 	cfs_write "$dir/control" "dev_size=$size"
 	cfs_write "$dir/control" "dev_config=$cfg"
+	for opt in "${@:4}"; do
+		cfs_write "$dir/control" "$opt"
+	done
 	printf 1 >"$dir/enable" ||
 		fail "enabling user backstore $name ($cfg) failed: is the daemon running, does it have the handler?"
 	_set_serial "$dir"
