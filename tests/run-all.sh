@@ -2,7 +2,8 @@
 # Every test tier, as CI runs it: install dependencies, build normally and
 # with AddressSanitizer + UndefinedBehaviorSanitizer, run the unit and sim
 # tiers in both builds, the real-kernel scenarios (vm: QEMU guests, root
-# needed), then a short benchmark pass that prints ratios.
+# needed), the Ceph tier (a real cluster on loopback), then a short
+# benchmark pass that prints ratios.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${LUNAR_TEST_DIR:-$src/build-test}
@@ -17,9 +18,11 @@ out=${LUNAR_TEST_DIR:-$src/build-test}
 	ctest --output-on-failure -L 'unit|sim')
 
 (cd "$out/normal" && ctest --output-on-failure -L vm)
+(cd "$out/normal" && ctest --output-on-failure -L ceph)
 
 echo "== benchmarks (ratios within one invocation; informational)"
 "$out/normal/tests/lunar-bench" --handler-path "$out/normal/handlers" \
 	--cfgstring ram/bench --size $((64 << 20)) --bs 4096 --qd 32 \
 	--rw randread --seconds 1 --repeat 3 --baseline --json
 "$src/tests/bench/file-vs-fio.sh" "$out/normal" 1 1
+"$src/tests/bench/rbd-vs-librbd.sh" "$out/normal" 2 3 || [ $? -eq 77 ]

@@ -1,0 +1,416 @@
+/*
+ * handler_rbd against a real Ceph (tests/ceph/cluster.sh, started by this
+ * test in a private directory): data written through lunar's core is read
+ * back with librbd and the reverse, COMPARE AND WRITE, UNMAP and WRITE
+ * SAME as librbd sees them, a resize done in Ceph reaching the initiator,
+ * snapshots and namespaces, the service map, librbd errors as SCSI status,
+ * and cfgstrings that cannot work.  Exit 77 (skip) without Ceph.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+#include "cephtest.h"
+#include "device.h"
+#include "handler.h"
+#include "scsi_check.h"
+
+#define SENSE_MISCOMPARE 0x0e
+#define STATUS_BUSY 0x08
+
+static void test_lunar_writes_librbd_reads(void **state)
+{
+	uint8_t out[64 * BS], back[64 * BS];
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	make_image(ceph_io, "rw", IMG_SIZE);
+	si = open_rbd_lun("rbd/rw", NULL, IMG_SIZE);
+	pattern(out, sizeof(out), 1);
+	/* Across an object boundary. */
+	assert_int_equal(siminit_write(si, OBJ_BLOCKS - 32, 64, out, &res), 0);
+	assert_good(&res);
+	siminit_close(si);
+	librbd_read("rw", (OBJ_BLOCKS - 32) * BS, back, sizeof(back));
+	assert_memory_equal(back, out, sizeof(out));
+
+	/* And the reverse, on the same image. */
+	pattern(out, sizeof(out), 2);
+	librbd_write("rw", 100 * BS, out, sizeof(out));
+	si = open_rbd_lun("rbd/rw", NULL, IMG_SIZE);
+	assert_int_equal(siminit_read(si, 100, 64, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, out, sizeof(out));
+	siminit_close(si);
+}
+
+static void caw(struct siminit *si, uint64_t lba, uint8_t *cmp_and_write,
+		struct scsi_result *res)
+{
+	uint8_t cdb[16] = { 0x89 };
+
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	cdb[13] = 1;
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, cmp_and_write,
+				     2 * BS, res), 0);
+}
+
+static void test_compare_and_write(void **state)
+{
+	uint8_t old[BS], buf[2 * BS], back[BS];
+	struct scsi_result res;
+	struct siminit *si;
+	uint32_t info;
+
+	(void)state;
+	make_image(ceph_io, "caw", IMG_SIZE);
+	pattern(old, BS, 3);
+	librbd_write("caw", 7 * BS, old, BS);
+	si = open_rbd_lun("rbd/caw", NULL, IMG_SIZE);
+
+	/* Compare data differs from byte 100 on: MISCOMPARE, INFORMATION 100. */
+	memcpy(buf, old, BS);
+	buf[100] ^= 0xff;
+	pattern(buf + BS, BS, 4);
+	caw(si, 7, buf, &res);
+	assert_sense(&res, SENSE_MISCOMPARE, 0x1d00);
+	assert_true(res.sense[0] & 0x80);	/* VALID: INFORMATION is set */
+	info = (uint32_t)res.sense[3] << 24 | res.sense[4] << 16 |
+	       res.sense[5] << 8 | res.sense[6];
+	assert_int_equal(info, 100);
+	librbd_read("caw", 7 * BS, back, BS);
+	assert_memory_equal(back, old, BS);
+
+	/* Matching compare data: the write lands. */
+	memcpy(buf, old, BS);
+	caw(si, 7, buf, &res);
+	assert_good(&res);
+	librbd_read("caw", 7 * BS, back, BS);
+	assert_memory_equal(back, buf + BS, BS);
+	siminit_close(si);
+}
+
+static void test_unmap_and_write_same(void **state)
+{
+	uint8_t *data = malloc(2 * OBJ_BLOCKS * BS), *zero = calloc(1, OBJ_BLOCKS * BS);
+	uint8_t param[24] = { 0, 22, 0, 16 };
+	uint8_t unmap[10] = { 0x42, 0, 0, 0, 0, 0, 0, 0, sizeof(param), 0 };
+	uint8_t ws[16] = { 0x93 }, block[BS];
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	assert_non_null(data);
+	assert_non_null(zero);
+	make_image(ceph_io, "unmap", IMG_SIZE);
+	si = open_rbd_lun("rbd/unmap", NULL, IMG_SIZE);
+	pattern(data, 2 * OBJ_BLOCKS * BS, 5);
+	assert_int_equal(siminit_write(si, OBJ_BLOCKS, 2 * OBJ_BLOCKS, data, &res), 0);
+	assert_good(&res);
+
+	/* UNMAP the second object: librbd reads zeros there, data around. */
+	param[8 + 6] = (uint8_t)(OBJ_BLOCKS >> 8);
+	param[8 + 7] = (uint8_t)OBJ_BLOCKS;
+	param[8 + 10] = (uint8_t)(OBJ_BLOCKS >> 8);
+	param[8 + 11] = (uint8_t)OBJ_BLOCKS;
+	assert_int_equal(siminit_cmd(si, unmap, SIMRING_DIR_OUT, param,
+				     sizeof(param), &res), 0);
+	assert_good(&res);
+	librbd_read("unmap", OBJ_BLOCKS * BS, data, OBJ_BLOCKS * BS);
+	assert_memory_equal(data, zero, OBJ_BLOCKS * BS);
+
+	/* WRITE SAME(16) of one block over 96 blocks at LBA 8. */
+	pattern(block, BS, 6);
+	ws[9] = 8;
+	ws[13] = 96;
+	assert_int_equal(siminit_cmd(si, ws, SIMRING_DIR_OUT, block, BS, &res), 0);
+	assert_good(&res);
+	librbd_read("unmap", 8 * BS, data, 96 * BS);
+	for (int i = 0; i < 96; i++)
+		assert_memory_equal(data + i * BS, block, BS);
+	siminit_close(si);
+	free(data);
+	free(zero);
+}
+
+static uint64_t read_capacity(struct siminit *si)
+{
+	uint8_t cdb[16] = { 0x9e, 0x10 }, buf[32];
+	struct scsi_result res;
+	uint64_t last = 0;
+
+	cdb[13] = sizeof(buf);
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res), 0);
+	assert_good(&res);
+	for (int i = 0; i < 8; i++)
+		last = last << 8 | buf[i];
+	return (last + 1) * BS;
+}
+
+/* TEST UNIT READY until CAPACITY DATA HAS CHANGED, within seconds. */
+static bool capacity_ua_within(struct siminit *si, int seconds)
+{
+	uint8_t tur[6] = { 0 };
+	struct scsi_result res;
+
+	for (int i = 0; i < seconds * 10; i++) {
+		assert_int_equal(siminit_cmd(si, tur, SIMRING_DIR_NONE, NULL, 0, &res), 0);
+		if (res.status == STATUS_CHECK && sense_asc(&res) == 0x2a09)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+static void test_resize_in_ceph(void **state)
+{
+	struct siminit *si;
+	rbd_image_t img;
+
+	(void)state;
+	make_image(ceph_io, "grow", IMG_SIZE);
+	si = open_rbd_lun("rbd/grow", NULL, IMG_SIZE);
+	assert_int_equal(read_capacity(si), IMG_SIZE);
+	assert_int_equal(rbd_open(ceph_io, "grow", &img, NULL), 0);
+	assert_int_equal(rbd_resize(img, 2 * IMG_SIZE), 0);
+	rbd_close(img);
+	assert_true(capacity_ua_within(si, 10));
+	assert_int_equal(read_capacity(si), 2 * IMG_SIZE);
+	siminit_close(si);
+}
+
+static void test_snapshot_is_read_only(void **state)
+{
+	uint8_t before[BS], after[BS], back[BS];
+	struct scsi_result res;
+	struct siminit *si;
+	rbd_image_t img;
+
+	(void)state;
+	make_image(ceph_io, "snapped", IMG_SIZE);
+	pattern(before, BS, 7);
+	librbd_write("snapped", 0, before, BS);
+	assert_int_equal(rbd_open(ceph_io, "snapped", &img, NULL), 0);
+	assert_int_equal(rbd_snap_create(img, "s1"), 0);
+	rbd_close(img);
+	pattern(after, BS, 8);
+	librbd_write("snapped", 0, after, BS);
+
+	si = open_rbd_lun("rbd/snapped@s1", NULL, IMG_SIZE);
+	assert_int_equal(siminit_read(si, 0, 1, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, before, BS);
+	assert_int_equal(siminit_write(si, 0, 1, after, &res), 0);
+	assert_sense(&res, 0x07, 0x2700);	/* DATA PROTECT, WRITE PROTECTED */
+	siminit_close(si);
+}
+
+static void test_namespace(void **state)
+{
+	uint8_t out[BS], back[BS];
+	struct scsi_result res;
+	struct siminit *si;
+	rados_ioctx_t ns;
+
+	(void)state;
+	assert_int_equal(rbd_namespace_create(ceph_io, "tenant"), 0);
+	assert_int_equal(rados_ioctx_create(ceph_cluster, "rbd", &ns), 0);
+	rados_ioctx_set_namespace(ns, "tenant");
+	make_image(ns, "inner", IMG_SIZE);
+	si = open_rbd_lun("rbd/tenant/inner", NULL, IMG_SIZE);
+	pattern(out, BS, 9);
+	assert_int_equal(siminit_write(si, 3, 1, out, &res), 0);
+	assert_good(&res);
+	siminit_close(si);
+	{
+		rbd_image_t img;
+
+		assert_int_equal(rbd_open(ns, "inner", &img, NULL), 0);
+		assert_int_equal(rbd_read(img, 3 * BS, BS, (char *)back), BS);
+		rbd_close(img);
+	}
+	assert_memory_equal(back, out, BS);
+	rados_ioctx_destroy(ns);
+}
+
+/* `ceph service dump` lists the LUN under tcmu-runner's names. */
+static void test_service_map(void **state)
+{
+	char host[256] = "", cmd[1024];
+	struct siminit *si;
+	bool listed = false;
+
+	(void)state;
+	make_image(ceph_io, "listed", IMG_SIZE);
+	si = open_rbd_lun("rbd/listed", NULL, IMG_SIZE);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(cmd, sizeof(cmd),
+		 "ceph -c %s service dump 2>/dev/null | grep -q '\"%s:rbd/listed\"' && "
+		 "ceph -c %s service dump 2>/dev/null | grep -q '\"daemon_type\": \"portal\"'",
+		 ceph_conf, host, ceph_conf);
+	for (int i = 0; i < 300 && !listed; i++) {
+		listed = cephtest_run(cmd) == 0;
+		if (!listed)
+			usleep(100 * 1000);
+	}
+	assert_true(listed);
+	siminit_close(si);
+}
+
+/* This test's client blocklisted: the write is BUSY and lock lost counted. */
+static void test_blocklisted_client(void **state)
+{
+	uint8_t out[BS] = { 1 };
+	rbd_lock_mode_t mode;
+	char owner[256];
+	char *owners[1] = { owner };
+	size_t n = 1;
+	struct scsi_result res;
+	struct siminit *si;
+	struct tcmu_device *dev;
+	rbd_image_t img;
+	char cmd[512];
+
+	(void)state;
+	make_image(ceph_io, "fenced", IMG_SIZE);
+	si = open_rbd_lun("rbd/fenced", NULL, IMG_SIZE);
+	dev = siminit_device(si);
+	assert_int_equal(siminit_write(si, 0, 1, out, &res), 0);
+	assert_good(&res);		/* took the exclusive lock */
+	assert_int_equal(rbd_open(ceph_io, "fenced", &img, NULL), 0);
+	assert_int_equal(rbd_lock_get_owners(img, &mode, owners, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rados_blocklist_add(ceph_cluster, owners[0], 600), 0);
+	rbd_lock_get_owners_cleanup(owners, n);
+	rbd_close(img);
+	assert_int_equal(siminit_write(si, 1, 1, out, &res), 0);
+	assert_int_equal(res.status, STATUS_BUSY);
+	assert_int_equal(__atomic_load_n(&dev->rdev.lock_lost_cnt, __ATOMIC_RELAXED), 1);
+	siminit_close(si);
+	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
+	assert_int_equal(cephtest_run(cmd), 0);
+}
+
+static pid_t osd_pid(void)
+{
+	char path[512];
+	FILE *f;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "%s/c/run/osd.0.pid", ceph_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &pid), 1);
+	fclose(f);
+	return pid;
+}
+
+/* An OSD that stops answering: the command times out as BUSY. */
+static void test_osd_op_timeout(void **state)
+{
+	uint8_t out[BS] = { 2 };
+	struct scsi_result res;
+	struct siminit *si;
+	struct tcmu_device *dev;
+	pid_t osd = osd_pid();
+
+	(void)state;
+	make_image(ceph_io, "slow", IMG_SIZE);
+	si = open_rbd_lun("rbd/slow", ";osd_op_timeout=5", IMG_SIZE);
+	dev = siminit_device(si);
+	assert_int_equal(siminit_write(si, 0, 1, out, &res), 0);
+	assert_good(&res);
+	assert_int_equal(kill(osd, SIGSTOP), 0);
+	assert_int_equal(siminit_write(si, 1, 1, out, &res), 0);
+	assert_int_equal(kill(osd, SIGCONT), 0);
+	assert_int_equal(res.status, STATUS_BUSY);
+	assert_int_equal(__atomic_load_n(&dev->rdev.cmd_timed_out_cnt, __ATOMIC_RELAXED), 1);
+	siminit_close(si);
+}
+
+static void expect_refused(struct lunar_handler *h, const char *cfg,
+			   const char *why)
+{
+	char *reason = NULL;
+
+	assert_false(h->ops->check_config(cfg, &reason));
+	assert_non_null(reason);
+	if (!strstr(reason, why))
+		fail_msg("'%s': reason '%s' lacks '%s'", cfg, reason, why);
+	free(reason);
+}
+
+static void test_bad_cfgstrings(void **state)
+{
+	struct lunar_handler *h = handlers_find("rbd/x");
+	char cfg[512], bad_conf[300];
+	struct siminit_opts o = { .cfgstring = cfg, .size = IMG_SIZE, .block_size = BS };
+	struct siminit *si = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(h);
+	make_image(ceph_io, "good", IMG_SIZE);
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/good;conf=%s", ceph_conf);
+	assert_true(h->ops->check_config(cfg, NULL));
+
+	expect_refused(h, "rbd/good", "want rbd/<pool>");
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/good;conf=%s;osd_op_timout=30", ceph_conf);
+	expect_refused(h, cfg, "unknown option 'osd_op_timout'");
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/good;conf=%s;osd_op_timeout=soon", ceph_conf);
+	expect_refused(h, cfg, "osd_op_timeout=soon");
+	snprintf(cfg, sizeof(cfg), "rbd/nopool/good;conf=%s", ceph_conf);
+	expect_refused(h, cfg, "pool 'nopool' does not exist");
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/missing;conf=%s", ceph_conf);
+	expect_refused(h, cfg, "image rbd/missing does not exist");
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/good@nosnap;conf=%s", ceph_conf);
+	expect_refused(h, cfg, "snapshot 'nosnap' of image rbd/good does not exist");
+	expect_refused(h, "rbd/rbd/good;conf=/nonexistent/ceph.conf",
+		       "cannot read Ceph configuration /nonexistent/ceph.conf");
+	/* A cluster nobody answers for: refused within the check's bound. */
+	snprintf(bad_conf, sizeof(bad_conf), "%s/unreachable.conf", ceph_dir);
+	f = fopen(bad_conf, "w");
+	assert_non_null(f);
+	fprintf(f, "[global]\nmon host = 127.0.0.1:9\n");
+	fclose(f);
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/good;conf=%s", bad_conf);
+	expect_refused(h, cfg, "cannot connect to the Ceph cluster");
+
+	/* A device that cannot open fails alone; the next one serves. */
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/missing;conf=%s", ceph_conf);
+	assert_int_not_equal(siminit_open(&o, &si), 0);
+	/* The image must be the LUN's size. */
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/good;conf=%s", ceph_conf);
+	o.size = 2 * IMG_SIZE;
+	assert_int_not_equal(siminit_open(&o, &si), 0);
+	si = open_rbd_lun("rbd/good", NULL, IMG_SIZE);
+	siminit_close(si);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lunar_writes_librbd_reads),
+		cmocka_unit_test(test_compare_and_write),
+		cmocka_unit_test(test_unmap_and_write_same),
+		cmocka_unit_test(test_resize_in_ceph),
+		cmocka_unit_test(test_snapshot_is_read_only),
+		cmocka_unit_test(test_namespace),
+		cmocka_unit_test(test_service_map),
+		cmocka_unit_test(test_bad_cfgstrings),
+		cmocka_unit_test(test_blocklisted_client),
+		cmocka_unit_test(test_osd_op_timeout),
+	};
+
+	return cmocka_run_group_tests(tests, cephtest_start_lunar_handlers,
+				      cephtest_stop);
+}
