@@ -3,8 +3,9 @@
  * test in a private directory): data written through lunar's core is read
  * back with librbd and the reverse, COMPARE AND WRITE, UNMAP and WRITE
  * SAME as librbd sees them, a resize done in Ceph reaching the initiator,
- * snapshots and namespaces, the service map, librbd errors as SCSI status,
- * and cfgstrings that cannot work.  Exit 77 (skip) without Ceph.
+ * snapshots and namespaces, the service map, WCE and solid-state media
+ * from Ceph's settings, librbd errors as SCSI status, and cfgstrings that
+ * cannot work (in process and in the lunard binary).  Exit 77 (skip) without Ceph.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "cephtest.h"
 #include "device.h"
 #include "handler.h"
+#include "lunardproc.h"
 #include "scsi_check.h"
 
 #define SENSE_MISCOMPARE 0x0e
@@ -337,6 +339,103 @@ static void test_osd_op_timeout(void **state)
 	siminit_close(si);
 }
 
+static uint16_t rotation_rate(struct siminit *si)
+{
+	uint8_t cdb[6] = { 0x12, 0x01, 0xb1, 0, 64, 0 }, buf[64];
+	struct scsi_result res;
+
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res), 0);
+	assert_good(&res);
+	return (uint16_t)(buf[4] << 8 | buf[5]);
+}
+
+static bool write_cache_enabled(struct siminit *si)
+{
+	/* MODE SENSE(6), no block descriptors, Caching page. */
+	uint8_t cdb[6] = { 0x1a, 0x08, 0x08, 0, 64, 0 }, buf[64];
+	struct scsi_result res;
+
+	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res), 0);
+	assert_good(&res);
+	assert_int_equal(buf[4] & 0x3f, 0x08);
+	return buf[4 + 2] & 0x04;
+}
+
+/* WCE follows librbd's cache; solid state the pool's CRUSH device class. */
+static void test_write_cache_and_media(void **state)
+{
+	char nocache[300], opts[320], cmd[1024];
+	struct siminit *si;
+	rados_ioctx_t fast;
+
+	(void)state;
+	make_image(ceph_io, "props", IMG_SIZE);
+	si = open_rbd_lun("rbd/props", NULL, IMG_SIZE);
+	assert_true(write_cache_enabled(si));	/* librbd's default cache */
+	assert_int_equal(rotation_rate(si), 0);	/* no device class */
+	siminit_close(si);
+
+	snprintf(nocache, sizeof(nocache), "%s/nocache.conf", ceph_dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s && printf 'rbd cache = false\n' >>%s",
+		 ceph_conf, nocache, nocache);
+	assert_int_equal(cephtest_run(cmd), 0);
+	snprintf(opts, sizeof(opts), ";conf=%s", nocache);	/* the later conf= wins */
+	si = open_rbd_lun("rbd/props", opts, IMG_SIZE);
+	assert_false(write_cache_enabled(si));
+	siminit_close(si);
+
+	snprintf(cmd, sizeof(cmd),
+		 "c='-c %s'; ceph $c osd crush rm-device-class osd.0 >/dev/null 2>&1 && "
+		 "ceph $c osd crush set-device-class ssd osd.0 >/dev/null 2>&1 && "
+		 "ceph $c osd crush rule create-replicated fast default osd ssd && "
+		 "ceph $c osd pool create fastpool 8 8 replicated fast >/dev/null 2>&1 && "
+		 "rbd $c pool init fastpool", ceph_conf);
+	assert_int_equal(cephtest_run(cmd), 0);
+	assert_int_equal(rados_ioctx_create(ceph_cluster, "fastpool", &fast), 0);
+	make_image(fast, "ssd", IMG_SIZE);
+	rados_ioctx_destroy(fast);
+	si = open_rbd_lun("fastpool/ssd", NULL, IMG_SIZE);
+	assert_int_equal(rotation_rate(si), 1);	/* non-rotating */
+	siminit_close(si);
+}
+
+/* The lunard binary refuses LUNs that cannot work and serves the next. */
+static void test_lunard_keeps_serving(void **state)
+{
+	static const char *const bad[][2] = {	/* before and after ;conf= */
+		{ "rbd/rbd/absent", "" }, { "rbd/rbd/served", ";colour=blue" },
+		{ "rbd/rbd/served@nosnap", "" }, { "rbd/served", "" },
+	};
+	uint8_t out[8 * BS], back[8 * BS];
+	struct siminit_opts o = { .size = IMG_SIZE, .block_size = BS };
+	struct scsi_result res;
+	struct lunardproc lunard;
+	struct siminit *si = NULL;
+	char cfg[512];
+
+	(void)state;
+	make_image(ceph_io, "served", IMG_SIZE);
+	assert_int_equal(lunardproc_start(&lunard, LUNAR_HANDLER_DIR), 0);
+	o.sim_socket = lunard.sock;
+	o.cfgstring = cfg;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cfg, sizeof(cfg), "%s;conf=%s%s", bad[i][0], ceph_conf, bad[i][1]);
+		assert_int_not_equal(siminit_open(&o, &si), 0);
+		assert_true(lunardproc_alive(&lunard));
+	}
+	snprintf(cfg, sizeof(cfg), "rbd/rbd/served;conf=%s", ceph_conf);
+	assert_int_equal(siminit_open(&o, &si), 0);
+	pattern(out, sizeof(out), 15);
+	assert_int_equal(siminit_write(si, 40, 8, out, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_read(si, 40, 8, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, out, sizeof(out));
+	siminit_close(si);
+	assert_true(lunardproc_alive(&lunard));
+	assert_int_equal(lunardproc_stop(&lunard), 0);
+}
+
 static void expect_refused(struct lunar_handler *h, const char *cfg,
 			   const char *why)
 {
@@ -407,6 +506,8 @@ int main(void)
 		cmocka_unit_test(test_namespace),
 		cmocka_unit_test(test_service_map),
 		cmocka_unit_test(test_bad_cfgstrings),
+		cmocka_unit_test(test_lunard_keeps_serving),
+		cmocka_unit_test(test_write_cache_and_media),
 		cmocka_unit_test(test_blocklisted_client),
 		cmocka_unit_test(test_osd_op_timeout),
 	};

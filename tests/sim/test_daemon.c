@@ -20,17 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lunardproc.h"
 #include "ring/simsock.h"
 #include "ring/transport_sim.h"
 #include "scsi_check.h"
 
-struct daemon {
-	pid_t pid;
-	char dir[64];
-	char sock[128];
-};
-
-static struct daemon d;
+static struct lunardproc d;
 
 /* Run argv with its output in out (NULL: discarded); its exit status. */
 static int run_to(char *const argv[], const char *out)
@@ -59,59 +54,21 @@ static int run_quiet(char *const argv[])
 	return run_to(argv, NULL);
 }
 
-static bool wait_for_socket(const char *path)
-{
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-	for (int i = 0; i < 500; i++) {
-		int fd = simsock_connect(path);
-
-		if (fd >= 0) {
-			close(fd);
-			return true;
-		}
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
 static int start_daemon(void **state)
 {
-	char logdir[96];
-
 	(void)state;
-	snprintf(d.dir, sizeof(d.dir), "/tmp/lunard-test.XXXXXX");
-	if (!mkdtemp(d.dir))
-		return -1;
-	snprintf(d.sock, sizeof(d.sock), "%s/sim.sock", d.dir);
-	snprintf(logdir, sizeof(logdir), "%s/log", d.dir);
-	d.pid = fork();
-	if (d.pid == 0) {
-		setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
-		execl(LUNARD_PATH, LUNARD_PATH, "--handler-path", LUNAR_HANDLER_DIR,
-		      "--sim-socket", d.sock, "-l", logdir,
-		      "--config", "/nonexistent/tcmu.conf", (char *)NULL);
-		_exit(127);
-	}
-	return d.pid > 0 && wait_for_socket(d.sock) ? 0 : -1;
+	return lunardproc_start(&d, LUNAR_HANDLER_DIR);
 }
 
 static int stop_daemon(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	if (d.pid > 0) {
-		kill(d.pid, SIGKILL);
-		waitpid(d.pid, NULL, 0);
-	}
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", d.dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return lunardproc_stop(&d);
 }
 
 static bool daemon_alive(void)
 {
-	return waitpid(d.pid, NULL, WNOHANG) == 0;
+	return lunardproc_alive(&d);
 }
 
 static void test_io_through_daemon(void **state)
