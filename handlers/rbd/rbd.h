@@ -71,6 +71,7 @@ struct lrbd_dev {
 	/* watch.c */
 	uint64_t watch_handle;
 	bool watching;
+	bool closing;		/* atomic: set by lrbd_watch_stop() */
 
 	/* service.c: what the service map's status says (own reports). */
 	pthread_mutex_t status_lock;

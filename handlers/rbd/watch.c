@@ -6,7 +6,9 @@
  * left this to the admin tool.
  *
  * The callback runs on a librbd thread; rbd_update_unwatch() waits for a
- * running one, so close never races it.
+ * running one, so close never races it.  Once close has begun the
+ * callback no longer resizes: tcmur_dev_update_size() waits for the
+ * kernel, which may be waiting for the device's removal to finish.
  */
 #include <errno.h>
 #include <string.h>
@@ -21,7 +23,8 @@ static void on_header_update(void *arg)
 	uint64_t size, lun;
 	int ret;
 
-	if (rbd_get_size(rd->image, &size))
+	if (__atomic_load_n(&rd->closing, __ATOMIC_ACQUIRE) ||
+	    rbd_get_size(rd->image, &size))
 		return;
 	lun = tcmu_lba_to_byte(dev, tcmu_dev_get_num_lbas(dev));
 	if (size == lun)
@@ -51,6 +54,7 @@ int lrbd_watch_start(struct lrbd_dev *rd)
 
 void lrbd_watch_stop(struct lrbd_dev *rd)
 {
+	__atomic_store_n(&rd->closing, true, __ATOMIC_RELEASE);
 	if (rd->watching)
 		rbd_update_unwatch(rd->image, rd->watch_handle);
 	rd->watching = false;
