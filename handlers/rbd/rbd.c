@@ -10,6 +10,8 @@
  * alignment one object, at most 4 objects per discard and per EXTENDED
  * COPY chunk.  WCE mirrors librbd's cache (connect.c); solid-state media
  * is reported when the pool's CRUSH rule uses only ssd or nvme devices.
+ * The cluster lock callouts (lock.c) fence the previous owner before
+ * taking the image's exclusive lock.
  *
  * Built only against include/, like any third-party handler.
  */
@@ -215,6 +217,10 @@ static struct tcmur_handler lrbd_handler = {
 	.unmap = lrbd_unmap,
 	.writesame = lrbd_writesame,
 	.caw = lrbd_caw,
+	.lock = lrbd_lock,
+	.unlock = lrbd_unlock,
+	.get_lock_tag = lrbd_get_lock_tag,
+	.get_lock_state = lrbd_get_lock_state,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)

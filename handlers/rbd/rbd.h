@@ -92,6 +92,12 @@ int lrbd_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 int lrbd_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 	    uint64_t off, uint64_t len, struct iovec *iov, size_t iov_cnt);
 
+/* lock.c: the cluster lock callouts (tcmur_handler lock/unlock/...). */
+int lrbd_lock(struct tcmu_device *dev, uint16_t tag);
+int lrbd_unlock(struct tcmu_device *dev);
+int lrbd_get_lock_tag(struct tcmu_device *dev, uint16_t *tag);
+int lrbd_get_lock_state(struct tcmu_device *dev);
+
 /* watch.c: follow the image size (resize on the Ceph side). */
 int lrbd_watch_start(struct lrbd_dev *rd);
 void lrbd_watch_stop(struct lrbd_dev *rd);

@@ -96,13 +96,20 @@ void librbd_write(const char *name, uint64_t off, const void *buf, size_t len)
 	rbd_close(img);
 }
 
-struct siminit *open_rbd_lun(const char *spec, const char *opts, uint64_t size)
+struct siminit *open_rbd_lun_as(const char *devname, const char *spec,
+				const char *opts, uint64_t size)
 {
 	static char cfg[512];
-	struct siminit_opts o = { .cfgstring = cfg, .size = size, .block_size = BS };
+	struct siminit_opts o = { .cfgstring = cfg, .name = devname,
+				  .size = size, .block_size = BS };
 	struct siminit *si = NULL;
 
 	snprintf(cfg, sizeof(cfg), "rbd/%s;conf=%s%s", spec, ceph_conf, opts ? opts : "");
 	assert_int_equal(siminit_open(&o, &si), 0);
 	return si;
+}
+
+struct siminit *open_rbd_lun(const char *spec, const char *opts, uint64_t size)
+{
+	return open_rbd_lun_as(NULL, spec, opts, size);
 }

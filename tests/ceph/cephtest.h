@@ -36,6 +36,9 @@ void make_image(rados_ioctx_t ctx, const char *name, uint64_t size);
 struct siminit;
 /* A LUN of size bytes on "rbd/<spec>;conf=<the cluster's conf><opts>". */
 struct siminit *open_rbd_lun(const char *spec, const char *opts, uint64_t size);
+/* The same as device devname (NULL: siminit's default). */
+struct siminit *open_rbd_lun_as(const char *devname, const char *spec,
+				const char *opts, uint64_t size);
 void pattern(uint8_t *p, size_t len, unsigned int seed);
 void librbd_read(const char *name, uint64_t off, void *buf, size_t len);
 void librbd_write(const char *name, uint64_t off, const void *buf, size_t len);

@@ -1,0 +1,177 @@
+/*
+ * The cluster lock callouts on the image's exclusive lock.
+ *
+ * lock(tag) takes the lock explicitly, so librbd never hands it back on
+ * its own: a current owner is fenced first — blocklisted, and this client
+ * waits for the OSD map that carries the blocklist before it breaks the
+ * lock and acquires it — so no write the old owner still has queued can
+ * land after one acknowledged here.  The owner is blocklisted directly
+ * (rados_blocklist_add with BLOCKLIST_EXPIRE_S) rather than through
+ * librbd's break: on Ceph 16.2 librbd fails a break whose blocklist has an
+ * expiry (rbd_blocklist_expire_seconds != 0).
+ *
+ * The tag (the ALUA target port group id) goes into image metadata in
+ * tcmu-runner 1.5.4's format, "tcmu_tag=<tag>,rbd_client=<owner>" under
+ * tcmu_rbd_locker_tag, so 1.5.4 gateways and this one read each other's
+ * during a rolling upgrade; the owner string tells a stale tag from the
+ * current one.  TCMU_INVALID_LOCK_TAG writes no tag, as in 1.5.4.
+ *
+ * Threading: called by the runner's lock module, one call per device at
+ * a time, never on the command thread.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rbd.h"
+#include "tcmu-runner.h"
+
+#define TAG_KEY "tcmu_rbd_locker_tag"
+#define BLOCKLIST_EXPIRE_S 3600
+#define OWNER_MAX 256
+
+static int lock_status(int ret)
+{
+	switch (ret) {
+	case 0:
+		return TCMU_STS_OK;
+	case -ESHUTDOWN:
+		return TCMU_STS_FENCED;
+	case -ENOENT:
+		return TCMU_STS_NO_LOCK_HOLDERS;
+	case -ETIMEDOUT:
+		return TCMU_STS_TIMEOUT;
+	case -ENOMEM:
+		return TCMU_STS_NO_RESOURCE;
+	case -EBUSY:
+	case -EROFS:
+		return TCMU_STS_BUSY;	/* another gateway won the race */
+	default:
+		return TCMU_STS_HW_ERR;
+	}
+}
+
+/* The exclusive lock's owner (client address) into owner; -ENOENT: none. */
+static int current_owner(struct lrbd_dev *rd, char *owner, size_t size)
+{
+	char *owners[1] = { NULL };
+	rbd_lock_mode_t mode;
+	size_t n = 1;
+	int ret = rbd_lock_get_owners(rd->image, &mode, owners, &n);
+
+	if (ret)
+		return ret;
+	if (!n) {
+		rbd_lock_get_owners_cleanup(owners, n);
+		return -ENOENT;
+	}
+	snprintf(owner, size, "%s", owners[0]);
+	rbd_lock_get_owners_cleanup(owners, n);
+	return 0;
+}
+
+/* Fence the current owner, if any: blocklisted and in effect, then broken. */
+static int fence_owner(struct lrbd_dev *rd)
+{
+	char owner[OWNER_MAX];
+	int ret = current_owner(rd, owner, sizeof(owner));
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	tcmu_dev_warn(rd->dev, "%s: fencing lock owner %s (blocklisted for %d s) before taking the lock",
+		      rd->name, owner, BLOCKLIST_EXPIRE_S);
+	ret = rados_blocklist_add(rd->cluster, owner, BLOCKLIST_EXPIRE_S);
+	if (!ret)
+		ret = rados_wait_for_latest_osdmap(rd->cluster);
+	if (ret)
+		return ret;
+	ret = rbd_lock_break(rd->image, RBD_LOCK_MODE_EXCLUSIVE, owner);
+	return ret == -ENOENT ? 0 : ret;	/* released meanwhile */
+}
+
+static int write_tag(struct lrbd_dev *rd, uint16_t tag)
+{
+	char owner[OWNER_MAX], val[OWNER_MAX + 32];
+	int ret;
+
+	if (tag == TCMU_INVALID_LOCK_TAG)
+		return 0;
+	ret = current_owner(rd, owner, sizeof(owner));
+	if (ret)
+		return ret;
+	snprintf(val, sizeof(val), "tcmu_tag=%hu,rbd_client=%s", tag, owner);
+	return rbd_metadata_set(rd->image, TAG_KEY, val);
+}
+
+int lrbd_lock(struct tcmu_device *dev, uint16_t tag)
+{
+	struct lrbd_dev *rd = tcmur_dev_get_private(dev);
+	int owner = 0;
+	int ret = rbd_is_exclusive_lock_owner(rd->image, &owner);
+
+	if (!ret && !owner) {
+		ret = fence_owner(rd);
+		if (!ret)
+			ret = rbd_lock_acquire(rd->image, RBD_LOCK_MODE_EXCLUSIVE);
+	}
+	if (!ret)
+		ret = write_tag(rd, tag);
+	if (ret)
+		tcmu_dev_err(dev, "%s: cannot take the lock (tag %hu): %s",
+			     rd->name, tag, strerror(-ret));
+	else if (tag == TCMU_INVALID_LOCK_TAG)
+		tcmu_dev_info(dev, "%s: lock taken (no tag)", rd->name);
+	else
+		tcmu_dev_info(dev, "%s: lock taken (tag %hu)", rd->name, tag);
+	lrbd_service_update(rd);
+	return lock_status(ret);
+}
+
+int lrbd_unlock(struct tcmu_device *dev)
+{
+	struct lrbd_dev *rd = tcmur_dev_get_private(dev);
+	int owner = 0;
+	int ret = rbd_is_exclusive_lock_owner(rd->image, &owner);
+
+	if (!ret && owner)
+		ret = rbd_lock_release(rd->image);
+	if (ret)
+		tcmu_dev_err(dev, "%s: cannot release the lock: %s", rd->name,
+			     strerror(-ret));
+	lrbd_service_update(rd);
+	return lock_status(ret);
+}
+
+int lrbd_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)
+{
+	struct lrbd_dev *rd = tcmur_dev_get_private(dev);
+	char val[OWNER_MAX + 32], owner[OWNER_MAX], client[OWNER_MAX];
+	size_t len = sizeof(val);
+	uint16_t t;
+	int ret = rbd_metadata_get(rd->image, TAG_KEY, val, &len);
+
+	if (!ret)
+		ret = current_owner(rd, owner, sizeof(owner));
+	if (ret)
+		return lock_status(ret);
+	/* A tag written by an earlier owner says nothing about this one. */
+	if (sscanf(val, "tcmu_tag=%hu,rbd_client=%255s", &t, client) != 2 ||
+	    strcmp(client, owner))
+		return TCMU_STS_NO_LOCK_HOLDERS;
+	*tag = t;
+	return TCMU_STS_OK;
+}
+
+int lrbd_get_lock_state(struct tcmu_device *dev)
+{
+	struct lrbd_dev *rd = tcmur_dev_get_private(dev);
+	int owner = 0;
+	int ret = rbd_is_exclusive_lock_owner(rd->image, &owner);
+
+	if (ret == -ESHUTDOWN || (!ret && !owner))
+		return TCMUR_DEV_LOCK_UNLOCKED;
+	return ret ? TCMUR_DEV_LOCK_UNKNOWN : TCMUR_DEV_LOCK_WRITE_LOCKED;
+}

@@ -1,0 +1,135 @@
+/*
+ * handler_rbd's cluster lock callouts on a real Ceph, with two LUNs on one
+ * image as two gateways would have (each its own Ceph client): lock and
+ * tag, takeover with fencing (the old owner's next write fails at once),
+ * the tag in tcmu-runner 1.5.4's metadata format, a stale tag not
+ * reported, unlock.  Exit 77 (skip) without Ceph.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cephtest.h"
+#include "handler.h"
+#include "scsi_check.h"
+
+#define STATUS_BUSY 0x08
+
+struct gateway {
+	struct siminit *si;
+	struct tcmu_device *dev;
+};
+
+static struct lunar_handler *rbd;
+
+static int setup(void **state)
+{
+	int ret = cephtest_start_lunar_handlers(state);
+
+	rbd = handlers_find("rbd/x");
+	return ret || !rbd ? -1 : 0;
+}
+
+static struct gateway open_gateway(const char *devname, const char *image)
+{
+	struct gateway g;
+
+	g.si = open_rbd_lun_as(devname, image, NULL, IMG_SIZE);
+	g.dev = siminit_device(g.si);
+	return g;
+}
+
+static uint8_t write_one(struct gateway *g, uint64_t lba)
+{
+	uint8_t block[BS];
+	struct scsi_result res;
+
+	pattern(block, BS, (unsigned int)lba);
+	assert_int_equal(siminit_write(g->si, lba, 1, block, &res), 0);
+	return res.status;
+}
+
+/* The metadata value 1.5.4 gateways read. */
+static void tag_metadata(const char *image, char *val, size_t len)
+{
+	rbd_image_t img;
+
+	assert_int_equal(rbd_open(ceph_io, image, &img, NULL), 0);
+	assert_int_equal(rbd_metadata_get(img, "tcmu_rbd_locker_tag", val, &len), 0);
+	rbd_close(img);
+}
+
+static void test_lock_takeover_fences(void **state)
+{
+	struct gateway a, b;
+	uint16_t tag = 0;
+	char val[512], cmd[512];
+
+	(void)state;
+	make_image(ceph_io, "shared", IMG_SIZE);
+	a = open_gateway("gwa", "rbd/shared");
+	b = open_gateway("gwb", "rbd/shared");
+
+	assert_int_equal(rbd->ops->lock(a.dev, 1), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_state(a.dev), TCMUR_DEV_LOCK_WRITE_LOCKED);
+	assert_int_equal(rbd->ops->get_lock_state(b.dev), TCMUR_DEV_LOCK_UNLOCKED);
+	assert_int_equal(rbd->ops->get_lock_tag(b.dev, &tag), TCMU_STS_OK);
+	assert_int_equal(tag, 1);
+	tag_metadata("shared", val, sizeof(val));
+	assert_true(!strncmp(val, "tcmu_tag=1,rbd_client=", 22));
+	assert_int_equal(write_one(&a, 0), 0);
+
+	/* b takes over: a is fenced before b's lock() returns. */
+	assert_int_equal(rbd->ops->lock(b.dev, 2), TCMU_STS_OK);
+	assert_int_equal(write_one(&a, 1), STATUS_BUSY);
+	assert_int_equal(rbd->ops->get_lock_state(a.dev), TCMUR_DEV_LOCK_UNLOCKED);
+	assert_int_equal(rbd->ops->get_lock_state(b.dev), TCMUR_DEV_LOCK_WRITE_LOCKED);
+	assert_int_equal(rbd->ops->get_lock_tag(b.dev, &tag), TCMU_STS_OK);
+	assert_int_equal(tag, 2);
+	assert_int_equal(write_one(&b, 2), 0);
+	/* The fenced gateway cannot take the lock back on its old client. */
+	assert_int_equal(rbd->ops->lock(a.dev, 1), TCMU_STS_FENCED);
+
+	/* Released: no holder, and b's old tag is not reported as current. */
+	assert_int_equal(rbd->ops->unlock(b.dev), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_state(b.dev), TCMUR_DEV_LOCK_UNLOCKED);
+	assert_int_equal(rbd->ops->get_lock_tag(b.dev, &tag), TCMU_STS_NO_LOCK_HOLDERS);
+
+	siminit_close(a.si);
+	siminit_close(b.si);
+	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
+	assert_int_equal(cephtest_run(cmd), 0);
+}
+
+/* A tag written by an earlier owner is not the current owner's. */
+static void test_stale_tag(void **state)
+{
+	struct gateway a, b;
+	uint16_t tag = 0;
+
+	(void)state;
+	make_image(ceph_io, "stale", IMG_SIZE);
+	a = open_gateway("gwa", "rbd/stale");
+	b = open_gateway("gwb", "rbd/stale");
+	assert_int_equal(rbd->ops->lock(a.dev, 7), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->unlock(a.dev), TCMU_STS_OK);
+	/* b takes the lock without a tag (implicit ALUA): 7 stays in metadata. */
+	assert_int_equal(rbd->ops->lock(b.dev, TCMU_INVALID_LOCK_TAG), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_NO_LOCK_HOLDERS);
+	assert_int_equal(rbd->ops->lock(b.dev, 8), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_OK);
+	assert_int_equal(tag, 8);
+	siminit_close(a.si);
+	siminit_close(b.si);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lock_takeover_fences),
+		cmocka_unit_test(test_stale_tag),
+	};
+
+	return cmocka_run_group_tests(tests, setup, cephtest_stop);
+}
