@@ -5,7 +5,7 @@ pkgs=(
 	build-essential cmake pkg-config
 	libglib2.0-dev liburing-dev libcmocka-dev libnl-genl-3-dev libkmod-dev
 	tcmu-runner	# tcmu-runner 1.5.4 handler binaries for ABI tests
-	fio bc python3 procps
+	fio bc python3 procps jq bsdextrautils
 	# VM tier (tests/vm): the guest runs the host's binaries over 9p; the
 	# kernel and kmod packages are downloaded into a cache, not installed.
 	qemu-system-x86 qemu-utils busybox-static cpio sg3-utils libiscsi-bin targetcli-fb dbus
