@@ -123,40 +123,35 @@ shutdown:
 	return ret;
 }
 
-/* The value of a librbd option as the image sees it (overrides included). */
-static bool image_option(rbd_image_t image, const char *name, char *val,
-			 size_t size)
+/*
+ * librbd acknowledges a write before it reaches the OSDs when its cache is
+ * on, in writeback or writearound mode, with room for dirty data.  The
+ * settings as the image sees them (pool and image overrides included),
+ * from one listing.
+ */
+bool lrbd_write_cache(rbd_image_t image)
 {
 	rbd_config_option_t opts[512];
-	int n = 512;
-	bool found = false;
+	int n = 512, seen = 0;
+	bool cache = false, writethrough = false, dirty = false;
 
 	if (rbd_config_image_list(image, opts, &n) < 0)
 		return false;
 	for (int i = 0; i < n; i++) {
-		if (!found && !strcmp(opts[i].name, name)) {
-			snprintf(val, size, "%s", opts[i].value);
-			found = true;
-		}
+		const char *name = opts[i].name, *val = opts[i].value;
+
+		if (!strcmp(name, "rbd_cache"))
+			cache = !strcmp(val, "true");
+		else if (!strcmp(name, "rbd_cache_policy"))
+			writethrough = !strcmp(val, "writethrough");
+		else if (!strcmp(name, "rbd_cache_max_dirty"))
+			dirty = strtoull(val, NULL, 10) > 0;
+		else
+			continue;
+		seen++;
 	}
 	rbd_config_image_list_cleanup(opts, n);
-	return found;
-}
-
-/*
- * librbd acknowledges a write before it reaches the OSDs when its cache is
- * on, in writeback or writearound mode, with room for dirty data.
- */
-bool lrbd_write_cache(rbd_image_t image)
-{
-	char cache[16], policy[32], dirty[32];
-
-	if (!image_option(image, "rbd_cache", cache, sizeof(cache)) ||
-	    !image_option(image, "rbd_cache_policy", policy, sizeof(policy)) ||
-	    !image_option(image, "rbd_cache_max_dirty", dirty, sizeof(dirty)))
-		return false;
-	return !strcmp(cache, "true") && strcmp(policy, "writethrough") &&
-	       strtoull(dirty, NULL, 10) > 0;
+	return seen == 3 && cache && !writethrough && dirty;
 }
 
 /* A mon command's output, NUL-terminated; NULL on failure. */

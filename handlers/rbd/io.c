@@ -154,7 +154,7 @@ static int begin_modify(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 {
 	struct lrbd_dev *rd = tcmur_dev_get_private(dev);
 
-	if (rd->read_only)
+	if (lrbd_read_only(rd))
 		return write_protected(cmd);
 	*a = aio_new(dev, cmd, kind, off, len, c);
 	return *a ? TCMU_STS_OK : TCMU_STS_NO_RESOURCE;

@@ -98,10 +98,9 @@ static int fit_image(struct lrbd_dev *rd, char **reason)
 				 rd->name, (unsigned long long)info.size,
 				 (unsigned long long)lun);
 	rbd_get_features(rd->image, &features);
-	if (!rd->read_only && !(features & RBD_FEATURE_EXCLUSIVE_LOCK))
+	if (!lrbd_read_only(rd) && !(features & RBD_FEATURE_EXCLUSIVE_LOCK))
 		tcmu_dev_warn(dev, "%s has no exclusive-lock feature: several gateways would write it unfenced (rbd feature enable %s exclusive-lock)",
 			      rd->name, rd->name);
-	rd->obj_size = info.obj_size;
 	tcmu_dev_set_opt_unmap_gran(dev, (uint32_t)(info.obj_size / bs), false);
 	tcmu_dev_set_unmap_gran_align(dev, (uint32_t)(info.obj_size / bs));
 	tcmu_dev_set_max_unmap_len(dev, (uint32_t)(UNMAP_OBJECTS * info.obj_size / bs));
@@ -133,11 +132,10 @@ static int lrbd_dev_open(struct tcmu_device *dev, bool reopen)
 	if (ret)
 		goto fail;
 	lrbd_cfg_format(&rd->cfg, rd->name, sizeof(rd->name));
-	rd->read_only = rd->cfg.snap != NULL;
 	ret = lrbd_connect(dev, &rd->cfg, 0, &rd->cluster, &rd->io, &reason);
 	if (ret)
 		goto fail;
-	ret = open_image(&rd->cfg, rd->io, &rd->image, rd->read_only, &reason);
+	ret = open_image(&rd->cfg, rd->io, &rd->image, lrbd_read_only(rd), &reason);
 	if (ret)
 		goto disconnect;
 	ret = fit_image(rd, &reason);
@@ -147,7 +145,7 @@ static int lrbd_dev_open(struct tcmu_device *dev, bool reopen)
 	lrbd_watch_start(rd);
 	lrbd_service_register(rd);
 	tcmu_dev_info(dev, "opened %s%s, write cache %s", rd->name,
-		      rd->read_only ? " (snapshot: read-only)" : "",
+		      lrbd_read_only(rd) ? " (snapshot: read-only)" : "",
 		      tcmu_dev_get_write_cache_enabled(dev) ? "on (librbd acknowledges before the OSDs)" : "off");
 	return 0;
 close_image:

@@ -65,8 +65,6 @@ struct lrbd_dev {
 	rados_t cluster;
 	rados_ioctx_t io;
 	rbd_image_t image;
-	uint64_t obj_size;
-	bool read_only;		/* a snapshot */
 
 	/* watch.c */
 	uint64_t watch_handle;
@@ -78,6 +76,12 @@ struct lrbd_dev {
 	bool registered;
 	uint64_t lock_lost_cnt, conn_lost_cnt, cmd_timed_out_cnt;
 };
+
+/* A snapshot is served read-only. */
+static inline bool lrbd_read_only(const struct lrbd_dev *rd)
+{
+	return rd->cfg.snap != NULL;
+}
 
 /* io.c: the data callouts. */
 int lrbd_read(struct tcmu_device *dev, struct tcmur_cmd *cmd,
