@@ -1,14 +1,11 @@
 /* The Ceph tier's fixture (cephtest.h). */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <cmocka.h>
 
 #include "cephtest.h"
-#include "siminit.h"
+#include "scsi_check.h"
 
 char ceph_dir[] = "/tmp/lunar-ceph-tier.XXXXXX";
 char ceph_conf[256];
@@ -100,13 +97,9 @@ struct siminit *open_rbd_lun_as(const char *devname, const char *spec,
 				const char *opts, uint64_t size)
 {
 	static char cfg[512];
-	struct siminit_opts o = { .cfgstring = cfg, .name = devname,
-				  .size = size, .block_size = BS };
-	struct siminit *si = NULL;
 
 	snprintf(cfg, sizeof(cfg), "rbd/%s;conf=%s%s", spec, ceph_conf, opts ? opts : "");
-	assert_int_equal(siminit_open(&o, &si), 0);
-	return si;
+	return open_lun(cfg, devname, size, BS);
 }
 
 struct siminit *open_rbd_lun(const char *spec, const char *opts, uint64_t size)

@@ -65,10 +65,10 @@ static void test_compare_and_write(void **state)
 	memcpy(buf, old, BS);
 	buf[7] ^= 1;
 	pattern(buf + BS, BS, 14);
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, buf, sizeof(buf), &res), 0);
+	cmd_out(si, cdb, buf, sizeof(buf), &res);
 	assert_sense(&res, 0x0e, 0x1d00);		/* MISCOMPARE */
 	memcpy(buf, old, BS);
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, buf, sizeof(buf), &res), 0);
+	cmd_out(si, cdb, buf, sizeof(buf), &res);
 	assert_good(&res);
 	librbd_read("debcaw", 9 * BS, back, BS);
 	assert_memory_equal(back, buf + BS, BS);

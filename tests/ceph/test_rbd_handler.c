@@ -62,8 +62,7 @@ static void caw(struct siminit *si, uint64_t lba, uint8_t *cmp_and_write,
 	for (int i = 0; i < 8; i++)
 		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
 	cdb[13] = 1;
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_OUT, cmp_and_write,
-				     2 * BS, res), 0);
+	cmd_out(si, cdb, cmp_and_write, 2 * BS, res);
 }
 
 static void test_compare_and_write(void **state)
@@ -71,7 +70,6 @@ static void test_compare_and_write(void **state)
 	uint8_t old[BS], buf[2 * BS], back[BS];
 	struct scsi_result res;
 	struct siminit *si;
-	uint32_t info;
 
 	(void)state;
 	make_image(ceph_io, "caw", IMG_SIZE);
@@ -86,9 +84,7 @@ static void test_compare_and_write(void **state)
 	caw(si, 7, buf, &res);
 	assert_sense(&res, SENSE_MISCOMPARE, 0x1d00);
 	assert_true(res.sense[0] & 0x80);	/* VALID: INFORMATION is set */
-	info = (uint32_t)res.sense[3] << 24 | res.sense[4] << 16 |
-	       res.sense[5] << 8 | res.sense[6];
-	assert_int_equal(info, 100);
+	assert_int_equal(be32(res.sense + 3), 100);	/* INFORMATION */
 	librbd_read("caw", 7 * BS, back, BS);
 	assert_memory_equal(back, old, BS);
 
@@ -124,8 +120,7 @@ static void test_unmap_and_write_same(void **state)
 	param[8 + 7] = (uint8_t)OBJ_BLOCKS;
 	param[8 + 10] = (uint8_t)(OBJ_BLOCKS >> 8);
 	param[8 + 11] = (uint8_t)OBJ_BLOCKS;
-	assert_int_equal(siminit_cmd(si, unmap, SIMRING_DIR_OUT, param,
-				     sizeof(param), &res), 0);
+	cmd_out(si, unmap, param, sizeof(param), &res);
 	assert_good(&res);
 	librbd_read("unmap", OBJ_BLOCKS * BS, data, OBJ_BLOCKS * BS);
 	assert_memory_equal(data, zero, OBJ_BLOCKS * BS);
@@ -134,7 +129,7 @@ static void test_unmap_and_write_same(void **state)
 	pattern(block, BS, 6);
 	ws[9] = 8;
 	ws[13] = 96;
-	assert_int_equal(siminit_cmd(si, ws, SIMRING_DIR_OUT, block, BS, &res), 0);
+	cmd_out(si, ws, block, BS, &res);
 	assert_good(&res);
 	librbd_read("unmap", 8 * BS, data, 96 * BS);
 	for (int i = 0; i < 96; i++)
@@ -148,14 +143,11 @@ static uint64_t read_capacity(struct siminit *si)
 {
 	uint8_t cdb[16] = { 0x9e, 0x10 }, buf[32];
 	struct scsi_result res;
-	uint64_t last = 0;
 
 	cdb[13] = sizeof(buf);
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res), 0);
+	cmd_in(si, cdb, buf, sizeof(buf), &res);
 	assert_good(&res);
-	for (int i = 0; i < 8; i++)
-		last = last << 8 | buf[i];
-	return (last + 1) * BS;
+	return (be64(buf) + 1) * BS;	/* from the last LBA */
 }
 
 /* TEST UNIT READY until CAPACITY DATA HAS CHANGED, within seconds. */
@@ -165,7 +157,7 @@ static bool capacity_ua_within(struct siminit *si, int seconds)
 	struct scsi_result res;
 
 	for (int i = 0; i < seconds * 10; i++) {
-		assert_int_equal(siminit_cmd(si, tur, SIMRING_DIR_NONE, NULL, 0, &res), 0);
+		cmd_none(si, tur, &res);
 		if (res.status == STATUS_CHECK && sense_asc(&res) == 0x2a09)
 			return true;
 		usleep(100 * 1000);
@@ -344,9 +336,9 @@ static uint16_t rotation_rate(struct siminit *si)
 	uint8_t cdb[6] = { 0x12, 0x01, 0xb1, 0, 64, 0 }, buf[64];
 	struct scsi_result res;
 
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res), 0);
+	cmd_in(si, cdb, buf, sizeof(buf), &res);
 	assert_good(&res);
-	return (uint16_t)(buf[4] << 8 | buf[5]);
+	return be16(buf + 4);
 }
 
 static bool write_cache_enabled(struct siminit *si)
@@ -355,7 +347,7 @@ static bool write_cache_enabled(struct siminit *si)
 	uint8_t cdb[6] = { 0x1a, 0x08, 0x08, 0, 64, 0 }, buf[64];
 	struct scsi_result res;
 
-	assert_int_equal(siminit_cmd(si, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res), 0);
+	cmd_in(si, cdb, buf, sizeof(buf), &res);
 	assert_good(&res);
 	assert_int_equal(buf[4] & 0x3f, 0x08);
 	return buf[4 + 2] & 0x04;
@@ -406,9 +398,8 @@ static void test_lunard_keeps_serving(void **state)
 		{ "rbd/rbd/absent", "" }, { "rbd/rbd/served", ";colour=blue" },
 		{ "rbd/rbd/served@nosnap", "" }, { "rbd/served", "" },
 	};
-	uint8_t out[8 * BS], back[8 * BS];
+	uint8_t out[8 * BS];
 	struct siminit_opts o = { .size = IMG_SIZE, .block_size = BS };
-	struct scsi_result res;
 	struct lunardproc lunard;
 	struct siminit *si = NULL;
 	char cfg[512];
@@ -426,11 +417,7 @@ static void test_lunard_keeps_serving(void **state)
 	snprintf(cfg, sizeof(cfg), "rbd/rbd/served;conf=%s", ceph_conf);
 	assert_int_equal(siminit_open(&o, &si), 0);
 	pattern(out, sizeof(out), 15);
-	assert_int_equal(siminit_write(si, 40, 8, out, &res), 0);
-	assert_good(&res);
-	assert_int_equal(siminit_read(si, 40, 8, back, &res), 0);
-	assert_good(&res);
-	assert_memory_equal(back, out, sizeof(out));
+	write_read_back(si, 40, 8, out, sizeof(out));
 	siminit_close(si);
 	assert_true(lunardproc_alive(&lunard));
 	assert_int_equal(lunardproc_stop(&lunard), 0);

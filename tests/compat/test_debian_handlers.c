@@ -77,8 +77,7 @@ static void test_qcow_raw_file(void **state)
 	static char cfg[256];
 	char path[200];
 	struct siminit_opts o = { .cfgstring = cfg, .size = 8 << 20, .block_size = 512 };
-	uint8_t out[16 * 512], in[16 * 512], disk[16 * 512];
-	struct scsi_result res;
+	uint8_t out[16 * 512], disk[16 * 512];
 	struct siminit *si;
 	int fd;
 
@@ -91,11 +90,7 @@ static void test_qcow_raw_file(void **state)
 	assert_int_equal(siminit_open(&o, &si), 0);
 
 	pattern(out, sizeof(out), 5);
-	assert_int_equal(siminit_write(si, 1000, 16, out, &res), 0);
-	assert_good(&res);
-	assert_int_equal(siminit_read(si, 1000, 16, in, &res), 0);
-	assert_good(&res);
-	assert_memory_equal(in, out, sizeof(out));
+	write_read_back(si, 1000, 16, out, sizeof(out));
 	siminit_close(si);
 
 	/* It really is the raw file, byte for byte at the LBA's offset. */

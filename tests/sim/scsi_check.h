@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "siminit.h"
@@ -71,6 +72,22 @@ static inline uint32_t be32(const uint8_t *p)
 static inline uint64_t be64(const uint8_t *p)
 {
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+/* WRITE(16) nblocks of data at lba, READ(16) them back: GOOD, the same. */
+static inline void write_read_back(struct siminit *si, uint64_t lba,
+				   uint32_t nblocks, void *data, size_t len)
+{
+	struct scsi_result res;
+	void *back = malloc(len);
+
+	assert_non_null(back);
+	assert_int_equal(siminit_write(si, lba, nblocks, data, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_read(si, lba, nblocks, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, data, len);
+	free(back);
 }
 
 /* Open a LUN, asserting success. */

@@ -86,11 +86,7 @@ static void test_io_through_daemon(void **state)
 	assert_int_equal(siminit_open(&o, &si), 0);
 	for (size_t i = 0; i < sizeof(out); i++)
 		out[i] = (uint8_t)(i * 3 + 1);
-	assert_int_equal(siminit_write(si, 4000, 32, out, &res), 0);
-	assert_good(&res);
-	assert_int_equal(siminit_read(si, 4000, 32, in, &res), 0);
-	assert_good(&res);
-	assert_memory_equal(in, out, sizeof(out));
+	write_read_back(si, 4000, 32, out, sizeof(out));
 	assert_int_equal(siminit_cmd(si, inq, SIMRING_DIR_IN, in, 36, &res), 0);
 	assert_good(&res);
 	assert_memory_equal(in + 8, "LIO-ORG ", 8);
