@@ -5,6 +5,7 @@
 #
 # usage: file-vs-fio.sh BUILD_DIR [seconds-per-run] [repeats]
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 build=${1:?usage: $0 BUILD_DIR [seconds] [repeats]}
 secs=${2:-3}
@@ -20,19 +21,16 @@ img=$dir/lun.img
 # Fully allocate the file: both sides then read and write real pages.
 dd if=/dev/zero of="$img" bs=1M count=$((size / 1048576)) status=none
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 for rw in randread randwrite read write; do
 	lunar=() fiov=()
 	for _ in $(seq "$reps"); do
 		lunar+=("$("$bench" --handler-path "$build/handlers" \
 			--cfgstring "file/$img" --size $size --bs 4096 --qd 32 \
-			--rw $rw --seconds "$secs" --repeat 1 --json |
-			sed -n 's/.*"iops":\([0-9.]*\).*/\1/p')")
+			--rw $rw --seconds "$secs" --repeat 1 --json | bench_iops)")
 		fiov+=("$(fio --name=cmp --filename="$img" --size=$size --rw=$rw \
 			--bs=4k --iodepth=32 --ioengine=io_uring --time_based \
-			--runtime="$secs" --numjobs=1 --output-format=json |
-			python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["iops"] + j["write"]["iops"])')")
+			--runtime="$secs" --numjobs=1 --output-format=json | fio_iops)")
 	done
 	l=$(printf '%s\n' "${lunar[@]}" | median)
 	f=$(printf '%s\n' "${fiov[@]}" | median)

@@ -13,6 +13,7 @@
 # usage: rbd-vs-librbd.sh BUILD_DIR [seconds-per-run] [repeats] [ceph-dir]
 # Exit 77 when Ceph or fio's rbd engine is missing.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 build=${1:?usage: $0 BUILD_DIR [seconds] [repeats] [ceph-dir]}
 secs=${2:-3}
@@ -34,19 +35,16 @@ conf=$(EXTRA_CONF="rbd cache = false" IMG=img IMG_SIZE=$((size >> 20))M "$here/c
 export CEPH_CONF=$conf
 
 fio_rbd() {	# fio_rbd RW BS [extra fio args]: IOPS
-	CEPH_CONF=$conf fio --name=librbd --ioengine=rbd --clientname=admin \
+	fio --name=librbd --ioengine=rbd --clientname=admin \
 		--pool=rbd --rbdname=img --rw="$1" --bs="$2" --iodepth=$qd \
-		--size=$size --time_based --runtime="$secs" --output-format=json "${@:3}" |
-		python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(j["read"]["iops"] + j["write"]["iops"])'
+		--size=$size --time_based --runtime="$secs" --output-format=json "${@:3}" | fio_iops
 }
 
 lunar_bench() {	# lunar_bench HANDLER_DIR RW BS: IOPS
 	"$bench" --handler-path "$1" --cfgstring "rbd/rbd/img;conf=$conf" \
 		--size $size --bs "$3" --qd $qd --rw "$2" --seconds "$secs" \
-		--repeat 1 --spin-us 0 --json | sed -n 's/.*"iops":\([0-9.]*\).*/\1/p'
+		--repeat 1 --spin-us 0 --json | bench_iops
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # Every object written once, so reads read data, not holes.
 fio_rbd write 1M --time_based=0 --runtime=0 >/dev/null
