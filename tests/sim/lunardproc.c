@@ -10,7 +10,7 @@
 #include "lunardproc.h"
 #include "ring/simsock.h"
 
-static bool wait_for_socket(const char *path)
+bool lunardproc_wait_socket(const char *path)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 
@@ -43,7 +43,7 @@ int lunardproc_start(struct lunardproc *p, const char *handler_dir)
 		      "--config", "/nonexistent/tcmu.conf", (char *)NULL);
 		_exit(127);
 	}
-	return p->pid > 0 && wait_for_socket(p->sock) ? 0 : -1;
+	return p->pid > 0 && lunardproc_wait_socket(p->sock) ? 0 : -1;
 }
 
 int lunardproc_stop(struct lunardproc *p)

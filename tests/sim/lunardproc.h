@@ -20,6 +20,8 @@ struct lunardproc {
 int lunardproc_start(struct lunardproc *p, const char *handler_dir);
 /* SIGKILL it, reap it, remove its directory; 0 or -1. */
 int lunardproc_stop(struct lunardproc *p);
+/* Until a lunard accepts connections on path (up to 10 s): true, or false. */
+bool lunardproc_wait_socket(const char *path);
 /* Still running (not exited). */
 bool lunardproc_alive(const struct lunardproc *p);
 

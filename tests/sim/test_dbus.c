@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ring/simsock.h"
+#include "lunardproc.h"
 #include "scsi_check.h"
 
 #define BUS_NAME	"org.kernel.TCMUService1"
@@ -963,20 +963,6 @@ static void test_bus_restart(void **state)
 	g_free(log);
 }
 
-static bool wait_for_socket(const char *path)
-{
-	for (int i = 0; i < 500; i++) {
-		int fd = simsock_connect(path);
-
-		if (fd >= 0) {
-			close(fd);
-			return true;
-		}
-		sleep_ms(20);
-	}
-	return false;
-}
-
 static void test_no_bus_serves_io(void **state)
 {
 	char *sock = in_dir("sim.sock"), *nobus = g_strconcat("unix:path=", t.dir,
@@ -994,7 +980,7 @@ static void test_no_bus_serves_io(void **state)
 	char *log;
 
 	(void)state;
-	assert_true(pid > 0 && wait_for_socket(sock));
+	assert_true(pid > 0 && lunardproc_wait_socket(sock));
 	assert_int_equal(siminit_open(&o, &si), 0);
 	for (size_t i = 0; i < sizeof(out); i++)
 		out[i] = (uint8_t)(i * 7 + 3);
