@@ -50,7 +50,7 @@ alive() {
 # stop_daemons DIR NAME...: SIGTERM each named daemon by its pid file, wait
 # up to 10 s, then SIGKILL what is left.
 stop_daemons() {
-	local dir=$1 name pid i
+	local dir=$1 name pid
 	local -a pids=()
 	shift
 	for name in "$@"; do
@@ -59,17 +59,19 @@ stop_daemons() {
 		kill -TERM "$pid" 2>/dev/null || true
 		pids+=("$pid")
 	done
-	for ((i = 0; i < 100; i++)); do
-		local left=0
-		for pid in "${pids[@]}"; do
-			alive "$pid" && left=1
-		done
-		[ "$left" = 0 ] && return 0
-		sleep 0.1
-	done
+	wait_until 10 none_alive "${pids[@]}" && return 0
 	for pid in "${pids[@]}"; do
 		alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
 	done
+}
+
+# none_alive PID...: none of them is running.
+none_alive() {
+	local pid
+	for pid; do
+		alive "$pid" && return 1
+	done
+	return 0
 }
 
 stop() {
