@@ -54,6 +54,16 @@ uint64_t dev_num_lbas(struct tcmu_device *dev)
 	return __atomic_load_n(&dev->num_lbas, __ATOMIC_ACQUIRE);
 }
 
+void dev_set_size(struct tcmu_device *dev, uint64_t bytes)
+{
+	uint64_t lbas = bytes / dev->block_size;
+
+	if (__atomic_exchange_n(&dev->num_lbas, lbas, __ATOMIC_ACQ_REL) == lbas)
+		return;
+	dev_raise_ua(dev, UA_CAPACITY_CHANGED);
+	lunar_info(dev, "size changed to %llu bytes", (unsigned long long)bytes);
+}
+
 bool dev_write_cache(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->write_cache, __ATOMIC_ACQUIRE);
@@ -346,12 +356,9 @@ static int reconfig_size(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 	if (bytes / dev->block_size == dev_num_lbas(dev))
 		return 0;
 	ret = handler_reconfig(dev, cfg);
-	if (ret)
-		return ret;
-	__atomic_store_n(&dev->num_lbas, bytes / dev->block_size, __ATOMIC_RELEASE);
-	dev_raise_ua(dev, UA_CAPACITY_CHANGED);
-	lunar_info(dev, "size changed to %llu bytes", (unsigned long long)bytes);
-	return 0;
+	if (!ret)
+		dev_set_size(dev, bytes);
+	return ret;
 }
 
 /*

@@ -137,6 +137,12 @@ int device_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
 const char *dev_label(struct tcmu_device *dev);
 
 uint64_t dev_num_lbas(struct tcmu_device *dev);
+/*
+ * Take a new size in bytes (a multiple of the block size): CAPACITY DATA
+ * HAS CHANGED and a log line, unless it is already the current size, so
+ * the kernel's RECONFIG and a handler-initiated resize may both apply it.
+ */
+void dev_set_size(struct tcmu_device *dev, uint64_t bytes);
 
 /*
  * The unit serial number ("" if none is set yet).  Administration tools

@@ -224,8 +224,7 @@ LUNAR_EXPORT int tcmur_dev_update_size(struct tcmu_device *dev,
 			  (unsigned long long)new_size, ret);
 		return ret;
 	}
-	tcmu_dev_set_num_lbas(dev, new_size / dev->block_size);
-	dev_raise_ua(dev, UA_CAPACITY_CHANGED);
-	lunar_info(dev, "size changed to %llu bytes", (unsigned long long)new_size);
+	/* Through the kernel's RECONFIG this is already done; not in the sim. */
+	dev_set_size(dev, new_size);
 	return 0;
 }
