@@ -8,33 +8,28 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "attr.h"
 #include "device.h"
 #include "export.h"
 #include "log.h"
+#include "sysfs.h"
 
 #define CFGFS_BUF 4096
 
 LUNAR_EXPORT char *tcmu_cfgfs_get_str(const char *path)
 {
 	char buf[CFGFS_BUF];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = sysfs_read(path, buf, sizeof(buf));
 
-	if (fd < 0)
+	if (n < 0) {
+		errno = (int)-n;
 		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
+	}
 	buf[strcspn(buf, "\n")] = '\0';
 	return strdup(buf);
 }
@@ -42,16 +37,7 @@ LUNAR_EXPORT char *tcmu_cfgfs_get_str(const char *path)
 LUNAR_EXPORT int tcmu_cfgfs_set_str(const char *path, const char *val,
 				    int val_len)
 {
-	ssize_t n;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, (size_t)val_len);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == val_len ? 0 : -EIO;
+	return sysfs_write(path, val, (size_t)val_len);
 }
 
 LUNAR_EXPORT int tcmu_cfgfs_get_int(const char *path)

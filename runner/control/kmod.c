@@ -5,12 +5,12 @@
 #include "kmod.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libkmod.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "sysfs.h"
 
 #define MODULE "target_core_user"
 #define MODULE_SYSFS "/sys/module/" MODULE
@@ -63,16 +63,9 @@ int kmod_load_tcmu(void)
 static int write_param(const char *name, const char *value)
 {
 	char path[128] = PARAMS;
-	ssize_t n;
-	int fd;
 
 	strncat(path, name, sizeof(path) - strlen(path) - 1);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n < 0 ? -errno : 0;
+	return sysfs_write(path, value, strlen(value));
 }
 
 int tcmu_block_netlink(bool block)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ring/transport.h"
+#include "sysfs.h"
 
 #define UIO_SYSFS "/sys/class/uio"
 #define UIO_PREFIX "tcm-user/"
@@ -63,29 +64,13 @@ int uio_parse_name(const char *name, struct uio_identity *id)
 	return take(cfg, strcspn(cfg, "\n"), id->cfgstring, sizeof(id->cfgstring));
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	else
-		buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
 int uio_read_name(const char *uio_name, char *buf, size_t size)
 {
 	char path[128];
 	ssize_t n;
 
 	snprintf(path, sizeof(path), UIO_SYSFS "/%s/name", uio_name);
-	n = read_file(path, buf, size);
+	n = sysfs_read(path, buf, size);
 	if (n < 0)
 		return (int)n;
 	buf[strcspn(buf, "\n")] = '\0';
@@ -99,7 +84,7 @@ static int map_size(const char *uio_name, size_t *size)
 	char *end;
 
 	snprintf(path, sizeof(path), UIO_SYSFS "/%s/maps/map0/size", uio_name);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (sysfs_read(path, buf, sizeof(buf)) < 0)
 		return -errno ? -errno : -EIO;
 	errno = 0;
 	v = strtoull(buf, &end, 0);
@@ -131,24 +116,7 @@ static ssize_t uio_read_attr(struct lunar_transport *t, const char *name,
 	char path[CFGFS_DIR_MAX + 256];
 
 	snprintf(path, sizeof(path), "%s/%s", to_uio(t)->cfgfs_dir, name);
-	return read_file(path, buf, size);
-}
-
-static int write_file(const char *path, const char *value)
-{
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, len);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return (int)n;
-	return (size_t)n == len ? 0 : -EIO;
+	return sysfs_read(path, buf, size);
 }
 
 int uio_cfgfs_write(const char *hba, const char *dev, const char *name,
@@ -157,7 +125,7 @@ int uio_cfgfs_write(const char *hba, const char *dev, const char *name,
 	char path[CFGFS_DIR_MAX + 256];
 
 	snprintf(path, sizeof(path), CONFIGFS_CORE "/%s/%s/%s", hba, dev, name);
-	return write_file(path, value);
+	return sysfs_write(path, value, strlen(value));
 }
 
 static int uio_write_attr(struct lunar_transport *t, const char *name,
@@ -166,7 +134,7 @@ static int uio_write_attr(struct lunar_transport *t, const char *name,
 	char path[CFGFS_DIR_MAX + 256];
 
 	snprintf(path, sizeof(path), "%s/%s", to_uio(t)->cfgfs_dir, name);
-	return write_file(path, value);
+	return sysfs_write(path, value, strlen(value));
 }
 
 static void uio_destroy(struct lunar_transport *t)
