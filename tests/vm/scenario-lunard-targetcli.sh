@@ -39,7 +39,10 @@ done
 step "targetcli creates user:file t1"
 tcli /backstores/user:file create name=t1 size=64M cfgstring=/tmp/t1.img >/dev/null ||
 	fail "targetcli could not create user:file t1"
-tcli ls /backstores/user:file | grep -q "o- t1 " || fail "targetcli does not list t1 after creating it"
+rc=0
+out=$(tcli ls /backstores/user:file) || rc=$?
+[ "$rc" = 0 ] && grep -q "o- t1 " <<<"$out" ||
+	fail "targetcli does not list t1 after creating it (ls exit $rc): $out"
 [ "$(stat -c %s /tmp/t1.img)" = $((64 << 20)) ] || fail "lunard did not create /tmp/t1.img"
 
 step "targetcli exports t1 through tcm_loop"
