@@ -1,43 +1,276 @@
 /*
- * ALUA seam.  See alua.h.
+ * ALUA: target port groups, REPORT/SET TARGET PORT GROUPS and access
+ * gating.  See alua.h.
  *
- * lunard does not yet read target port groups: every device reports no
- * ALUA support, which is what LIO and tcmu-runner 1.5.4 report for a LUN
- * whose only group is default_tg_pt_gp.  All paths are then active and no
- * command is gated.
+ * Reported states are derived from the cluster lock, not from the
+ * alua_access_state files, so every path of every gateway reports the
+ * same thing: the group whose id is the lock owner's tag is Active/
+ * Optimized, the others Active/Non-optimized (implicit only: initiators
+ * keep sending there when the owner's paths fail, which is what starts an
+ * implicit takeover) or Standby (explicit: initiators send SET TARGET PORT
+ * GROUPS first).  A gateway never reports its own group Active/Optimized
+ * without holding the lock: after losing its backend it reports it
+ * Transitioning.  Devices whose handler has no lock callouts report the
+ * configfs states as they are (tcmu-runner 1.5.4's behaviour).
  */
 #include "alua.h"
 
+#include <stdio.h>
+#include <string.h>
+
+#include "budget.h"
 #include "cmd.h"
+#include "device.h"
+#include "groups.h"
+#include "handler.h"
+#include "lock.h"
+#include "log.h"
+#include "recovery.h"
+#include "scsi/scsi.h"
 #include "scsi/sense.h"
 #include "scsi_defs.h"
 #include "tcmu-runner.h"
 
-int alua_check_access(struct tcmu_device *dev, struct lunar_cmd *cmd)
+/* RTPG SUPPORTED STATES: T_SUP, U_SUP, S_SUP, AN_SUP, AO_SUP. */
+#define SUPPORTED_STATES 0x8f
+#define RTPG_MAX (8 + ALUA_MAX_GROUPS * (8 + 4 * ALUA_MAX_PORTS))
+
+void alua_init(struct tcmu_device *dev)
 {
-	(void)dev;
-	(void)cmd;
-	return TCMU_STS_OK;
+	pthread_mutex_init(&dev->alua.mu, NULL);
+	dev->alua.cfg.local = -1;
 }
 
-uint8_t alua_inquiry_tpgs(struct tcmu_device *dev)
+void alua_destroy(struct tcmu_device *dev)
 {
-	(void)dev;
-	return 0;
+	pthread_mutex_destroy(&dev->alua.mu);
+}
+
+static bool handler_can_lock(struct tcmu_device *dev)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+
+	return ops->lock && ops->unlock && ops->get_lock_tag &&
+	       ops->get_lock_state;
+}
+
+static bool same_config(const struct alua_config *a, const struct alua_config *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+void alua_refresh(struct tcmu_device *dev)
+{
+	struct dev_alua *a = &dev->alua;
+	struct alua_config cfg;
+	bool changed, active;
+	int ret = alua_groups_load(dev->transport, &cfg);
+
+	if (ret) {
+		lunar_dbg(dev, "cannot read ALUA groups: %s; keeping the last ones",
+			  strerror(-ret));
+		return;
+	}
+	active = cfg.local >= 0 && cfg.type != ALUA_TYPE_NONE;
+	pthread_mutex_lock(&a->mu);
+	changed = !same_config(&a->cfg, &cfg);
+	a->cfg = cfg;
+	pthread_mutex_unlock(&a->mu);
+	__atomic_store_n(&a->type, cfg.type, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->active, active, __ATOMIC_RELEASE);
+	if (!changed || !active)
+		return;
+	lunar_info(dev, "ALUA: %u group(s), local group %s (id %u), access type %d",
+		   cfg.ngroups, cfg.groups[cfg.local].name,
+		   cfg.groups[cfg.local].id, cfg.type);
+	if (!handler_can_lock(dev) || lock_enabled(dev))
+		return;
+	lock_enable(dev, cfg.groups[cfg.local].id, budget_holddown_ms());
+	/* A command stuck longer than the budget starts a reopen. */
+	if (!__atomic_load_n(&dev->tracker.time_out_s, __ATOMIC_RELAXED))
+		__atomic_store_n(&dev->tracker.time_out_s, budget_cmd_timeout_s(),
+				 __ATOMIC_RELAXED);
 }
 
 bool alua_supported(struct tcmu_device *dev)
 {
-	(void)dev;
-	return false;
+	return __atomic_load_n(&dev->alua.active, __ATOMIC_ACQUIRE);
+}
+
+static int alua_type(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->alua.type, __ATOMIC_ACQUIRE);
+}
+
+uint8_t alua_inquiry_tpgs(struct tcmu_device *dev)
+{
+	return alua_supported(dev) ? (uint8_t)((alua_type(dev) & 3) << 4) : 0;
+}
+
+int alua_check_access(struct tcmu_device *dev, struct lunar_cmd *cmd)
+{
+	if (recovery_active(dev))
+		return TCMU_STS_BUSY;
+	if (!lock_enabled(dev) || lock_is_held(dev))
+		return TCMU_STS_OK;
+	if (alua_type(dev) == ALUA_TYPE_EXPLICIT &&
+	    lock_state(dev) == DLOCK_UNLOCKED)
+		return sense_fail(cmd, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	if (alua_type(dev) != ALUA_TYPE_EXPLICIT)
+		lock_contend(dev);
+	return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+}
+
+static uint8_t nonowner_state(struct tcmu_device *dev)
+{
+	return alua_type(dev) == ALUA_TYPE_IMPLICIT ? ALUA_ANO : ALUA_STANDBY;
+}
+
+static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *g)
+{
+	int owner;
+
+	if (!lock_enabled(dev))
+		return g->state;
+	if (g->local) {
+		if (lock_is_held(dev))
+			return ALUA_AO;
+		if (recovery_active(dev) || lock_state(dev) == DLOCK_ACQUIRING)
+			return ALUA_TRANSITIONING;
+		return nonowner_state(dev);
+	}
+	owner = lock_owner(dev);
+	return owner >= 0 && owner == g->id ? ALUA_AO : nonowner_state(dev);
+}
+
+static size_t put_group(struct tcmu_device *dev, const struct alua_group *g,
+			uint8_t *p)
+{
+	p[0] = (uint8_t)((g->preferred ? 0x80 : 0) | reported_state(dev, g));
+	p[1] = SUPPORTED_STATES;
+	put_be16(p + 2, g->id);
+	p[4] = 0;
+	p[5] = 0;	/* status: the same on every gateway */
+	p[6] = 0;
+	p[7] = (uint8_t)g->nports;
+	for (unsigned int i = 0; i < g->nports; i++) {
+		memset(p + 8 + 4 * i, 0, 2);
+		put_be16(p + 10 + 4 * i, g->ports[i]);
+	}
+	return 8 + 4 * g->nports;
 }
 
 int alua_report_target_port_groups(struct lunar_cmd *cmd)
 {
-	return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	struct tcmu_device *dev = cmd->dev;
+	uint32_t alloc = get_be32(cmd->ring.cdb + 6);
+	bool extended = (cmd->ring.cdb[1] & 0xe0) == 0x20;
+	uint8_t buf[RTPG_MAX];
+	size_t len = extended ? 8 : 4;
+
+	if (alloc < 4)
+		return sense_bad_cdb_field(cmd, 6, -1);
+	memset(buf, 0, len);
+	pthread_mutex_lock(&dev->alua.mu);
+	for (unsigned int i = 0; i < dev->alua.cfg.ngroups; i++)
+		len += put_group(dev, &dev->alua.cfg.groups[i], buf + len);
+	pthread_mutex_unlock(&dev->alua.mu);
+	put_be32(buf, (uint32_t)(len - 4));
+	if (extended) {
+		buf[4] = 0x10;
+		buf[5] = (uint8_t)(budget_transition_s() > 255 ? 255 :
+				   budget_transition_s());
+	}
+	return scsi_reply(cmd, buf, len, alloc);
+}
+
+/* The group with id, under alua.mu: its index, or -1. */
+static int find_group(struct tcmu_device *dev, uint16_t id, bool *local)
+{
+	for (unsigned int i = 0; i < dev->alua.cfg.ngroups; i++)
+		if (dev->alua.cfg.groups[i].id == id) {
+			*local = dev->alua.cfg.groups[i].local;
+			return (int)i;
+		}
+	return -1;
+}
+
+/*
+ * One descriptor: only the local group's state can change here; AO takes
+ * the lock, Standby gives it up.  Other groups are changed through their
+ * own gateway (an initiator sends STPG down a path of the group it wants
+ * active), so descriptors naming them are accepted and left alone.
+ */
+static int check_descriptor(struct tcmu_device *dev, struct lunar_cmd *cmd,
+			    const uint8_t *d, unsigned int off, int *want)
+{
+	uint8_t state = d[0] & 0x0f;
+	bool local = false;
+	int idx;
+
+	pthread_mutex_lock(&dev->alua.mu);
+	idx = find_group(dev, get_be16(d + 2), &local);
+	pthread_mutex_unlock(&dev->alua.mu);
+	if (idx < 0)
+		return sense_bad_param_field(cmd, off + 2, -1);
+	if (state != ALUA_AO && state != ALUA_STANDBY && state != ALUA_ANO)
+		return sense_bad_param_field(cmd, off, 3);
+	if (local && state != ALUA_ANO)
+		*want = state == ALUA_AO;
+	return TCMU_STS_OK;
 }
 
 int alua_set_target_port_groups(struct lunar_cmd *cmd)
 {
-	return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	struct tcmu_device *dev = cmd->dev;
+	uint32_t len = get_be32(cmd->ring.cdb + 6);
+	uint8_t buf[4 + 4 * ALUA_MAX_GROUPS];
+	int want = -1, sts;
+
+	if (!(alua_type(dev) & ALUA_TYPE_EXPLICIT))
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	if (len > cmd->data_len || len % 4 || len > sizeof(buf))
+		return sense_fail(cmd, ILLEGAL_REQUEST,
+				  ASC_PARAMETER_LIST_LENGTH_ERROR);
+	scsi_data_out(cmd, buf, len);
+	for (uint32_t off = 4; off < len; off += 4) {
+		sts = check_descriptor(dev, cmd, buf + off, off, &want);
+		if (sts)
+			return sts;
+	}
+	if (want < 0)
+		return TCMU_STS_OK;
+	if (!lock_enabled(dev))
+		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_STPG_FAILED);
+	lunar_info(dev, "SET TARGET PORT GROUPS: local group %s", want ? "active/optimized" : "standby");
+	return lock_request_stpg(dev, cmd, want);
+}
+
+size_t alua_vpd_designators(struct tcmu_device *dev, uint8_t *p)
+{
+	const struct alua_group *g;
+	size_t off = 0;
+
+	if (!alua_supported(dev))
+		return 0;
+	pthread_mutex_lock(&dev->alua.mu);
+	if (dev->alua.cfg.local >= 0) {
+		g = &dev->alua.cfg.groups[dev->alua.cfg.local];
+		/* Relative target port (type 4) and target port group (type 5). */
+		p[0] = 0x01;
+		p[1] = 0x14;
+		p[2] = 0;
+		p[3] = 4;
+		memset(p + 4, 0, 2);
+		put_be16(p + 6, g->nports ? g->ports[0] : 0);
+		p[8] = 0x01;
+		p[9] = 0x15;
+		p[10] = 0;
+		p[11] = 4;
+		memset(p + 12, 0, 2);
+		put_be16(p + 14, g->id);
+		off = 16;
+	}
+	pthread_mutex_unlock(&dev->alua.mu);
+	return off;
 }

@@ -127,14 +127,17 @@ LUNAR_EXPORT void tcmu_notify_conn_lost(struct tcmu_device *dev)
 	__atomic_fetch_add(&dev->rdev.conn_lost_cnt, 1, __ATOMIC_RELAXED);
 	lunar_warn(dev, "handler reports its backend connection lost");
 	queue_report(dev);
+	recovery_request(dev, "backend connection lost");
 }
 
 LUNAR_EXPORT void tcmu_notify_lock_lost(struct tcmu_device *dev)
 {
 	__atomic_fetch_add(&dev->rdev.lock_lost_cnt, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&dev->rdev.lock_lost, true, __ATOMIC_RELEASE);
-	__atomic_store_n(&dev->rdev.lock_state, TCMUR_DEV_LOCK_UNLOCKED,
-			 __ATOMIC_RELEASE);
 	lunar_warn(dev, "handler reports the cluster lock lost");
 	queue_report(dev);
+	if (lock_enabled(dev))
+		lock_mark_lost(dev);
+	else
+		recovery_request(dev, "backend client fenced (lock lost)");
 }

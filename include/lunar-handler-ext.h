@@ -44,6 +44,14 @@ struct lunar_poller {
  */
 int lunar_dev_set_poller(struct tcmu_device *dev, const struct lunar_poller *p);
 
+/*
+ * Backend operation timeout, in seconds, that fits lunard's failover
+ * budget (cluster/budget.h): handlers whose configuration does not set
+ * one should use it, so an unreachable backend turns into an error (and a
+ * reopen) within the budget instead of a hang.  Any thread.
+ */
+unsigned int lunar_dev_op_timeout_hint(struct tcmu_device *dev);
+
 #ifdef __cplusplus
 }
 #endif

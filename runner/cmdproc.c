@@ -130,8 +130,11 @@ static void check_timeouts(struct tcmu_device *dev)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	n = tracker_expire(&dev->tracker, &now, note_timeout, dev);
+	if (!n)
+		return;
 	while (n--)
 		tcmu_notify_cmd_timed_out(dev);
+	recovery_request(dev, "command timeout");
 }
 
 static int poll_timeout(struct cmdproc *cp)
@@ -165,7 +168,7 @@ void cmdproc_wake(struct tcmu_device *dev)
 
 static void run_poller(struct tcmu_device *dev)
 {
-	if (dev->has_poller)
+	if (dev_has_poller(dev))
 		dev->poller.poll(dev, dev->poller.arg);
 }
 
@@ -243,7 +246,7 @@ static bool spin_for_work(struct tcmu_device *dev)
 	int64_t until = now_ns() + SPIN_NS;
 
 	if (stopping(dev) || dev->broken ||
-	    (dev->has_poller && tracker_count(&dev->tracker)))
+	    (dev_has_poller(dev) && tracker_count(&dev->tracker)))
 		return false;
 	while (!ring_has_entries(&dev->ring)) {
 		if (now_ns() > until)
@@ -260,7 +263,7 @@ static void *cmdproc_main(void *arg)
 	struct pollfd pfd[3] = {
 		{ .fd = dev->transport->event_fd, .events = POLLIN },
 		{ .fd = dev->wake_fd, .events = POLLIN },
-		{ .fd = dev->has_poller ? dev->poller.fd : -1, .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 	};
 	char name[16];
 
@@ -276,6 +279,9 @@ static void *cmdproc_main(void *arg)
 	while (!stopping(dev) || tracker_count(&dev->tracker)) {
 		int timeout = stopping(dev) ? DRAIN_POLL_MS : poll_timeout(&cp);
 
+		recovery_cmdproc_check(dev);
+		/* A reopen may have dropped or installed the poller. */
+		pfd[2].fd = dev_has_poller(dev) ? dev->poller.fd : -1;
 		if (spin_for_work(dev)) {
 			process_ring(&cp);
 			continue;

@@ -56,6 +56,12 @@ static void apply(struct config *cfg, const char *key, char *value)
 		}
 		cfg->has_log_dir = true;
 		snprintf(cfg->log_dir, sizeof(cfg->log_dir), "%s", unquote(value));
+	} else if (!strcmp(key, "failover_budget")) {
+		if (!value || !isdigit((unsigned char)*value)) {
+			lunar_warn(NULL, "tcmu.conf: failover_budget needs a number of seconds; ignored");
+			return;
+		}
+		cfg->failover_budget_s = (unsigned int)strtoul(value, NULL, 10);
 	} else {
 		lunar_warn(NULL, "tcmu.conf: unknown key '%s' ignored", key);
 	}

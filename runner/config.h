@@ -2,7 +2,8 @@
  * /etc/tcmu/tcmu.conf, tcmu-runner 1.5.4's syntax: "key = value" lines,
  * '#' comments, a bare key means true, values starting with a digit are
  * numbers, strings may be quoted.  Known keys: log_level (0..5, clamped),
- * log_dir.  Unknown keys are ignored with a warning.
+ * log_dir, and lunar's failover_budget (seconds, cluster/budget.h).
+ * Unknown keys are ignored with a warning.
  */
 #ifndef LUNAR_CONFIG_H
 #define LUNAR_CONFIG_H
@@ -15,6 +16,7 @@ struct config {
 	int log_level;
 	bool has_log_dir;
 	char log_dir[PATH_MAX];
+	unsigned int failover_budget_s;	/* 0: not set */
 };
 
 /* 0 (also when the file does not exist: all defaults) or -errno. */

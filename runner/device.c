@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "device.h"
 
+#include "alua.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -199,6 +201,8 @@ static int init_runtime(struct tcmu_device *dev)
 	pthread_cond_init(&dev->drain_cond, NULL);
 	pthread_mutex_init(&dev->foreign_lock, NULL);
 	pthread_mutex_init(&dev->serial_lock, NULL);
+	alua_init(dev);
+	lock_init(&dev->lock);
 	dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return dev->wake_fd < 0 ? -errno : 0;
 }
@@ -209,6 +213,8 @@ static void free_device(struct tcmu_device *dev)
 		close(dev->wake_fd);
 	pthread_mutex_destroy(&dev->foreign_lock);
 	pthread_mutex_destroy(&dev->serial_lock);
+	lock_destroy(&dev->lock);
+	alua_destroy(dev);
 	pthread_cond_destroy(&dev->drain_cond);
 	pthread_mutex_destroy(&dev->drain_lock);
 	tracker_destroy(&dev->tracker);
@@ -233,7 +239,7 @@ static int open_handler(struct tcmu_device *dev)
 			  ret < 0 ? strerror(-ret) : "error", ret);
 		return ret < 0 ? ret : -EIO;
 	}
-	dev->rdev.flags |= 1u << 2;	/* 1.5.4 TCMUR_DEV_FLAG_IS_OPEN */
+	__atomic_fetch_or(&dev->rdev.flags, DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
 	if (ops->nr_threads > 0) {
 		ret = workers_start(&dev->workers, dev, ops->nr_threads);
 		if (ret) {
@@ -285,18 +291,26 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	ret = open_handler(dev);
 	if (ret)
 		goto fail_early;
+	alua_refresh(dev);
 	ret = cmdproc_start(dev);
 	if (ret) {
 		lunar_err(dev, "cannot start command thread: %s", strerror(-ret));
-		workers_stop(&dev->workers);
-		dev->handler->ops->close(dev);
-		goto fail_early;
+		goto fail_close;
+	}
+	ret = agent_start(dev);
+	if (ret) {
+		lunar_err(dev, "cannot start the HA agent thread: %s", strerror(-ret));
+		cmdproc_stop(dev);
+		goto fail_close;
 	}
 	lunar_info(dev, "serving %s: %llu blocks of %u bytes", dev->uio_name,
 		   (unsigned long long)dev->num_lbas, dev->block_size);
 	*out = dev;
 	return 0;
 
+fail_close:
+	workers_stop(&dev->workers);
+	dev->handler->ops->close(dev);
 fail_early:
 	free_device(dev);
 	return ret;
@@ -304,22 +318,24 @@ fail_early:
 
 void device_signal_drained(struct tcmu_device *dev)
 {
+	if (recovery_active(dev))
+		cmdproc_wake(dev);	/* it finishes the drain */
 	pthread_mutex_lock(&dev->drain_lock);
 	pthread_cond_broadcast(&dev->drain_cond);
 	pthread_mutex_unlock(&dev->drain_lock);
 }
 
-static void wait_drained(struct tcmu_device *dev)
+void device_wait_inflight(struct tcmu_device *dev, unsigned int max)
 {
 	pthread_mutex_lock(&dev->drain_lock);
-	while (tracker_count(&dev->tracker)) {
+	while (tracker_count(&dev->tracker) > max) {
 		struct timespec until;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += DRAIN_WARN_S;
 		if (pthread_cond_timedwait(&dev->drain_cond, &dev->drain_lock,
 					   &until) == ETIMEDOUT)
-			lunar_warn(dev, "still waiting for %u command(s) to complete before removal",
+			lunar_warn(dev, "still waiting for %u command(s) in flight to complete",
 				   tracker_count(&dev->tracker));
 	}
 	pthread_mutex_unlock(&dev->drain_lock);
@@ -330,11 +346,14 @@ void device_remove(struct tcmu_device *dev)
 	if (!dev)
 		return;
 	cmdproc_stop(dev);
-	wait_drained(dev);
+	device_wait_inflight(dev, 0);
+	agent_stop(dev);
+	lock_teardown(dev);
 	workers_stop(&dev->workers);
 	events_flush(dev);
-	dev->handler->ops->close(dev);
-	dev->rdev.flags &= ~(1u << 2);
+	if (dev_is_open(dev))
+		dev->handler->ops->close(dev);
+	__atomic_fetch_and(&dev->rdev.flags, ~DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
 	lunar_info(dev, "removed");
 	free_device(dev);
 }

@@ -20,7 +20,11 @@
 #include "tcmu-runner.h"
 #include "lunar-handler-ext.h"
 #include "cmd.h"
+#include "agent.h"
+#include "alua_state.h"
 #include "cmd_timeout.h"
+#include "lock.h"
+#include "recovery.h"
 #include "overlap.h"
 #include "ring/ring.h"
 #include "ring/transport.h"
@@ -50,9 +54,14 @@ struct lunar_rdev_view {
 	uint8_t lock_state;
 };
 
+/* rdev.flags bits (1.5.4's TCMUR_DEV_FLAG_*); changed atomically. */
+#define DEV_FLAG_IN_RECOVERY	(1u << 1)
+#define DEV_FLAG_IS_OPEN	(1u << 2)
+
 /* Pending unit attention conditions (device-wide: TCMU has no I_T nexus). */
 #define UA_CAPACITY_CHANGED	(1u << 0)
 #define UA_MODE_PARAMS_CHANGED	(1u << 1)
+#define UA_ALUA_STATE_CHANGED	(1u << 2)
 
 #define DEV_CFGSTRING_MAX 4096
 
@@ -117,6 +126,12 @@ struct tcmu_device {
 
 	pthread_mutex_t drain_lock;
 	pthread_cond_t drain_cond;
+
+	/* High availability (cluster/, alua/). */
+	struct dev_alua alua;
+	struct dev_lock lock;
+	struct dev_recovery recovery;
+	struct dev_agent agent;
 };
 
 /* Create, open and start serving.  Takes ownership of transport. */
@@ -153,7 +168,24 @@ const char *dev_unit_serial(struct tcmu_device *dev);
 bool dev_write_cache(struct tcmu_device *dev);
 void dev_raise_ua(struct tcmu_device *dev, uint32_t ua);
 
-/* Called by cmd_finish() when the last in-flight command completes. */
+/* Called by cmd_finish() when at most one command is left in flight. */
 void device_signal_drained(struct tcmu_device *dev);
+/*
+ * Wait until at most max commands are in flight (any thread but the
+ * command thread).
+ */
+void device_wait_inflight(struct tcmu_device *dev, unsigned int max);
+
+/* Whether the handler is open (not closed for a reopen). */
+static inline bool dev_is_open(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->rdev.flags, __ATOMIC_ACQUIRE) & DEV_FLAG_IS_OPEN;
+}
+
+/* Whether the command thread drives a handler poller now. */
+static inline bool dev_has_poller(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->has_poller, __ATOMIC_ACQUIRE);
+}
 
 #endif

@@ -27,7 +27,7 @@ void dispatch_batch_begin(struct tcmu_device *dev)
 void dispatch_batch_end(struct tcmu_device *dev)
 {
 	/* Submit what the batch queued; that may complete commands too. */
-	if (dev->has_poller)
+	if (dev_has_poller(dev))
 		dev->poller.flush(dev, dev->poller.arg);
 	batch_dev = NULL;
 	if (batch_needs_kick)
@@ -84,7 +84,7 @@ void cmd_finish(struct lunar_cmd *cmd, int sts)
 	release_range(cmd);
 	left = tracker_remove(&dev->tracker, &cmd->rcmd);
 	cmd_free(cmd);
-	if (!left)
+	if (left <= 1)
 		device_signal_drained(dev);
 }
 
@@ -121,6 +121,10 @@ void dispatch_cmd(struct lunar_cmd *cmd)
 	cmd_reset_iov(cmd);
 	cmd->data_len = iov_length(cmd->ring.iov, cmd->ring.iov_cnt);
 
+	if ((h->passthrough_only || h->ops->handle_cmd) && recovery_active(dev)) {
+		cmd_finish(cmd, TCMU_STS_BUSY);
+		return;
+	}
 	if (h->passthrough_only) {
 		io_submit(cmd, &req, finish_io);
 		return;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "budget.h"
 #include "config.h"
 #include "control/dbus.h"
 #include "control/sim_server.h"
@@ -55,6 +56,18 @@ static int raise_nofile(unsigned long n)
 	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
 
+static void apply_budget(const struct config *cfg)
+{
+	if (cfg->failover_budget_s && budget_set_s(cfg->failover_budget_s))
+		lunar_warn(NULL, "tcmu.conf: failover_budget %u s is outside %u..%u; using %u s",
+			   cfg->failover_budget_s, BUDGET_MIN_S, BUDGET_MAX_S,
+			   budget_s());
+	lunar_info(NULL, "failover budget %u s: takeover hold-down %u ms, backend op timeout %u s, command timeout %u s",
+		   budget_s(), budget_holddown_ms(), budget_op_timeout_s(),
+		   budget_cmd_timeout_s());
+}
+
+/* Logging and the settings of tcmu.conf. */
 static int setup_logging(const struct options *o)
 {
 	struct config cfg;
@@ -74,6 +87,7 @@ static int setup_logging(const struct options *o)
 	if (ret)
 		lunar_warn(NULL, "cannot log to %s/lunard.log: %s; logging to stderr only",
 			   dir, strerror(-ret));
+	apply_budget(&cfg);
 	return 0;
 }
 

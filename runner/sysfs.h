@@ -15,4 +15,10 @@ ssize_t sysfs_read(const char *path, char *buf, size_t size);
 /* len bytes of value to path; 0, or -EIO if the kernel took fewer. */
 int sysfs_write(const char *path, const char *value, size_t len);
 
+/*
+ * Names in directory path (without "." and ".."), sorted, one per line,
+ * into buf.  Length, or -errno (-E2BIG if they do not fit).
+ */
+ssize_t sysfs_list(const char *path, char *buf, size_t size);
+
 #endif

@@ -18,9 +18,14 @@ LUNAR_EXPORT int lunar_dev_set_poller(struct tcmu_device *dev,
 		lunar_err(dev, "handler poller rejected: incomplete, or the handler is not asynchronous");
 		return -EINVAL;
 	}
-	if (dev->has_poller || dev->cmdproc_started)
+	/*
+	 * Before the command thread starts, or while a reopen has it leave
+	 * the handler alone (cluster/recovery.h).
+	 */
+	if (dev_has_poller(dev) ||
+	    (dev->cmdproc_started && dev->recovery.state != REC_REOPENING))
 		return -EBUSY;
 	dev->poller = *p;
-	dev->has_poller = true;
+	__atomic_store_n(&dev->has_poller, true, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -85,6 +85,7 @@ static int add_device(struct sim_client *c, const struct simsock_msg *m,
 		.size = m->size, .block_size = m->block_size,
 		.max_sectors = m->max_sectors, .write_cache = m->write_cache,
 		.serial = m->serial[0] ? m->serial : NULL,
+		.alua = m->alua,
 	};
 	struct lunar_transport *t;
 	struct sim_endpoint ep;
@@ -94,7 +95,8 @@ static int add_device(struct sim_client *c, const struct simsock_msg *m,
 
 	if (nfds != 3 || !terminated(m->name, sizeof(m->name)) || !m->name[0] ||
 	    !terminated(m->cfgstring, sizeof(m->cfgstring)) ||
-	    !terminated(m->serial, sizeof(m->serial)))
+	    !terminated(m->serial, sizeof(m->serial)) ||
+	    !terminated(m->alua, sizeof(m->alua)))
 		return -EINVAL;
 	if (*find(m->name))
 		return -EEXIST;

@@ -110,13 +110,32 @@ static int uio_kick(struct lunar_transport *t)
 	return write(t->event_fd, &zero, sizeof(zero)) < 0 ? -errno : 0;
 }
 
+/* "target/..." names the fabric side (ALUA member ports), else the device. */
+static void attr_path(struct lunar_transport *t, const char *name, char *path,
+		      size_t size)
+{
+	if (!strncmp(name, "target/", 7))
+		snprintf(path, size, CONFIGFS_TARGET "/%s", name + 7);
+	else
+		snprintf(path, size, "%s/%s", to_uio(t)->cfgfs_dir, name);
+}
+
 static ssize_t uio_read_attr(struct lunar_transport *t, const char *name,
 			     char *buf, size_t size)
 {
 	char path[CFGFS_DIR_MAX + 256];
 
-	snprintf(path, sizeof(path), "%s/%s", to_uio(t)->cfgfs_dir, name);
+	attr_path(t, name, path, sizeof(path));
 	return sysfs_read(path, buf, size);
+}
+
+static ssize_t uio_list_dir(struct lunar_transport *t, const char *name,
+			    char *buf, size_t size)
+{
+	char path[CFGFS_DIR_MAX + 256];
+
+	attr_path(t, name, path, sizeof(path));
+	return sysfs_list(path, buf, size);
 }
 
 int uio_cfgfs_write(const char *hba, const char *dev, const char *name,
@@ -150,6 +169,7 @@ static const struct lunar_transport_ops uio_ops = {
 	.ack = uio_ack,
 	.kick = uio_kick,
 	.read_attr = uio_read_attr,
+	.list_dir = uio_list_dir,
 	.write_attr = uio_write_attr,
 	.destroy = uio_destroy,
 };

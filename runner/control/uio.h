@@ -41,6 +41,7 @@ int uio_cfgfs_write(const char *hba, const char *dev, const char *name,
 int uio_read_name(const char *uio_name, char *buf, size_t size);
 
 /* Root of configfs target core, overridable for tests. */
-#define CONFIGFS_CORE "/sys/kernel/config/target/core"
+#define CONFIGFS_TARGET "/sys/kernel/config/target"
+#define CONFIGFS_CORE CONFIGFS_TARGET "/core"
 
 #endif

@@ -129,7 +129,9 @@ int simsock_add(int fd, struct simring *sr, const struct sim_attrs *attrs,
 	    snprintf(msg.cfgstring, sizeof(msg.cfgstring), "%s", cfgstring) >=
 		    (int)sizeof(msg.cfgstring) ||
 	    snprintf(msg.serial, sizeof(msg.serial), "%s",
-		     attrs->serial ? attrs->serial : "") >= (int)sizeof(msg.serial))
+		     attrs->serial ? attrs->serial : "") >= (int)sizeof(msg.serial) ||
+	    snprintf(msg.alua, sizeof(msg.alua), "%s",
+		     attrs->alua ? attrs->alua : "") >= (int)sizeof(msg.alua))
 		return -ENAMETOOLONG;
 	return request(fd, &msg, fds, 3);
 }

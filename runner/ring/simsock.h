@@ -21,6 +21,7 @@ struct sim_attrs;
 #define SIMSOCK_NAME_MAX 128
 #define SIMSOCK_SERIAL_MAX 64
 #define SIMSOCK_CFG_MAX 4096
+#define SIMSOCK_ALUA_MAX 256
 
 enum simsock_op {
 	SIMSOCK_ADD = 1,
@@ -40,6 +41,7 @@ struct simsock_msg {
 	char name[SIMSOCK_NAME_MAX];
 	char serial[SIMSOCK_SERIAL_MAX];
 	char cfgstring[SIMSOCK_CFG_MAX];
+	char alua[SIMSOCK_ALUA_MAX];	/* sim_alua.h spec, "" for none */
 };
 
 /* Client side.  All return 0 / a descriptor, or -errno. */

@@ -7,7 +7,9 @@
  *
  * Attribute names are paths relative to the device's configfs directory:
  * "attrib/hw_block_size", "info", "wwn/vpd_unit_serial", "action/block_dev",
- * "action/reset_ring", "control", "alua/<group>/...".
+ * "action/reset_ring", "control", "alua/<group>/...", and target ports
+ * outside the device as "target/<fabric>/<wwn>/tpgt_<n>/..." (ALUA group
+ * members).
  *
  * Threading: ack() is called only by the device's command thread; kick()
  * from any thread; attribute calls from any thread (they may block).
@@ -28,6 +30,12 @@ struct lunar_transport_ops {
 	/* Read an attribute into buf (NUL-terminated).  Length or -errno. */
 	ssize_t (*read_attr)(struct lunar_transport *t, const char *name,
 			     char *buf, size_t size);
+	/*
+	 * List a directory of attributes ("alua"): names, one per line,
+	 * NUL-terminated.  Length or -errno.
+	 */
+	ssize_t (*list_dir)(struct lunar_transport *t, const char *name,
+			    char *buf, size_t size);
 	/* Write an attribute.  0 or -errno. */
 	int (*write_attr)(struct lunar_transport *t, const char *name,
 			  const char *value);
@@ -49,6 +57,13 @@ static inline ssize_t transport_read_attr(struct lunar_transport *t,
 					  size_t size)
 {
 	return t->ops->read_attr(t, name, buf, size);
+}
+
+static inline ssize_t transport_list_dir(struct lunar_transport *t,
+					 const char *name, char *buf,
+					 size_t size)
+{
+	return t->ops->list_dir(t, name, buf, size);
 }
 
 static inline int transport_write_attr(struct lunar_transport *t,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "attr.h"
+#include "sim_alua.h"
 #include "simring.h"
 #include "transport.h"
 
@@ -21,6 +22,7 @@ struct sim_transport {
 	struct sim_endpoint ep;
 	pthread_mutex_t lock;
 	struct sim_attrs attrs;
+	struct sim_alua alua;
 	char serial[64];
 };
 
@@ -63,7 +65,7 @@ static ssize_t format_attr(struct sim_transport *st, const char *name,
 				"        Config: simring Size: %llu MaxDataAreaMB: 1024 DataPagesPerBlk: 1 MaxCmdRingSizeMB: 8\n",
 				a->block_size, a->max_sectors,
 				(unsigned long long)a->size);
-	return -ENOENT;
+	return sim_alua_read(&st->alua, name, buf, size);
 }
 
 static ssize_t sim_read_attr(struct lunar_transport *t, const char *name,
@@ -77,6 +79,19 @@ static ssize_t sim_read_attr(struct lunar_transport *t, const char *name,
 	pthread_mutex_unlock(&st->lock);
 	if (n >= 0 && (size_t)n >= size)
 		return -E2BIG;
+	return n;
+}
+
+static ssize_t sim_list_dir(struct lunar_transport *t, const char *name,
+			    char *buf, size_t size)
+{
+	struct sim_transport *st = to_sim(t);
+	ssize_t n = -ENOENT;
+
+	pthread_mutex_lock(&st->lock);
+	if (!strcmp(name, "alua"))
+		n = sim_alua_list(&st->alua, buf, size);
+	pthread_mutex_unlock(&st->lock);
 	return n;
 }
 
@@ -107,6 +122,8 @@ static int sim_write_attr(struct lunar_transport *t, const char *name,
 		simring_set_blocked(st->ep.sr, v);
 	else if (!strcmp(name, "action/reset_ring") && !parse_u64(value, &v) && v == 1)
 		simring_reset_ring(st->ep.sr);
+	else if (!strncmp(name, "alua/", 5))
+		ret = sim_alua_write(&st->alua, name, value);
 	else
 		ret = -EINVAL;
 	pthread_mutex_unlock(&st->lock);
@@ -130,6 +147,7 @@ static const struct lunar_transport_ops sim_ops = {
 	.ack = sim_ack,
 	.kick = sim_kick,
 	.read_attr = sim_read_attr,
+	.list_dir = sim_list_dir,
 	.write_attr = sim_write_attr,
 	.destroy = sim_destroy,
 };
@@ -154,6 +172,10 @@ int transport_sim_create(const struct sim_endpoint *ep,
 
 	if (!st)
 		return -ENOMEM;
+	if (sim_alua_parse(attrs->alua, &st->alua)) {
+		free(st);
+		return -EINVAL;
+	}
 	st->t.ops = &sim_ops;
 	st->t.map = ep->map;
 	st->t.map_len = ep->map_len;
@@ -161,6 +183,7 @@ int transport_sim_create(const struct sim_endpoint *ep,
 	snprintf(st->t.uio_name, sizeof(st->t.uio_name), "%s", uio_name);
 	st->ep = *ep;
 	st->attrs = *attrs;
+	st->attrs.alua = NULL;	/* parsed above; the caller's copy may go */
 	if (attrs->serial)
 		snprintf(st->serial, sizeof(st->serial), "%s", attrs->serial);
 	else

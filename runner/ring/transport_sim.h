@@ -18,6 +18,7 @@ struct sim_attrs {
 	uint32_t max_sectors;
 	bool write_cache;
 	const char *serial;		/* unit serial; generated if NULL */
+	const char *alua;		/* sim_alua.h spec; NULL: no groups */
 };
 
 /*
@@ -38,7 +39,10 @@ struct sim_endpoint {
 /* Endpoint of an in-process simring. */
 struct sim_endpoint sim_endpoint_local(struct simring *sr);
 
-/* uio_name names the device in logs ("sim0").  0 or -errno. */
+/*
+ * uio_name names the device in logs ("sim0").  0 or -errno (-EINVAL for a
+ * malformed ALUA spec).
+ */
 int transport_sim_create(const struct sim_endpoint *ep,
 			 const struct sim_attrs *attrs, const char *uio_name,
 			 struct lunar_transport **out);

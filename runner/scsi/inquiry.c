@@ -145,7 +145,7 @@ static size_t vpd_device_id(struct tcmu_device *dev, uint8_t *p)
 	if (t10_len > 252)
 		t10_len = 252;
 	off += put_designator(p + off, 0x02, 0x01, t10, t10_len);
-	return off;
+	return off + alua_vpd_designators(dev, p + off);
 }
 
 static size_t vpd_block_limits(struct tcmu_device *dev, uint8_t *p)

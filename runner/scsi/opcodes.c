@@ -80,7 +80,7 @@ static const struct scsi_op op_table[] = {
 	{ VERIFY, SCSI_NO_SA, 10, LAYOUT_10, OP_MEDIA | OP_MOVES_DATA,
 	  U(VERIFY, 0x16, FF4, 0x1f, 0xff, 0xff, 0), scsi_verify, NULL,
 	  "VERIFY(10)" },
-	{ SYNCHRONIZE_CACHE, SCSI_NO_SA, 10, LAYOUT_10, 0,
+	{ SYNCHRONIZE_CACHE, SCSI_NO_SA, 10, LAYOUT_10, OP_BACKEND,
 	  U(SYNCHRONIZE_CACHE, 0x02, FF4, 0x1f, 0xff, 0xff, 0), scsi_sync_cache,
 	  NULL, "SYNCHRONIZE CACHE(10)" },
 	{ WRITE_SAME, SCSI_NO_SA, 10, LAYOUT_10, OP_MEDIA,
@@ -120,7 +120,7 @@ static const struct scsi_op op_table[] = {
 	{ VERIFY_16, SCSI_NO_SA, 16, LAYOUT_16, OP_MEDIA | OP_MOVES_DATA,
 	  U(VERIFY_16, 0x16, FF8, FF4, 0x1f, 0), scsi_verify, NULL,
 	  "VERIFY(16)" },
-	{ SYNCHRONIZE_CACHE_16, SCSI_NO_SA, 16, LAYOUT_16, 0,
+	{ SYNCHRONIZE_CACHE_16, SCSI_NO_SA, 16, LAYOUT_16, OP_BACKEND,
 	  U(SYNCHRONIZE_CACHE_16, 0x02, FF8, FF4, 0x1f, 0), scsi_sync_cache,
 	  NULL, "SYNCHRONIZE CACHE(16)" },
 	{ WRITE_SAME_16, SCSI_NO_SA, 16, LAYOUT_16, OP_MEDIA,
@@ -374,8 +374,12 @@ int scsi_execute(struct lunar_cmd *cmd)
 	if (sts)
 		return sts;
 	cmd->op = op;
-	if (!(op->flags & OP_MEDIA))
+	if (!(op->flags & OP_MEDIA)) {
+		if (op->flags & OP_BACKEND &&
+		    (sts = alua_check_access(cmd->dev, cmd)))
+			return sts;
 		return op->exec(cmd);
+	}
 
 	decode_lba(cmd, op);
 	sts = check_range(cmd, op);
@@ -387,7 +391,7 @@ int scsi_execute(struct lunar_cmd *cmd)
 	return admit(cmd, op);
 }
 
-/* Take one pending unit attention; 0 if none. */
+/* Take one pending unit attention (lowest UA_* bit first); 0 if none. */
 static uint16_t take_ua(struct tcmu_device *dev)
 {
 	uint32_t cur = __atomic_load_n(&dev->pending_ua, __ATOMIC_ACQUIRE);
@@ -397,10 +401,13 @@ static uint16_t take_ua(struct tcmu_device *dev)
 
 		if (__atomic_compare_exchange_n(&dev->pending_ua, &cur, cur & ~bit,
 						false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			return bit == UA_CAPACITY_CHANGED ?
-			       ASC_CAPACITY_DATA_HAS_CHANGED :
-			       ASC_MODE_PARAMETERS_CHANGED;
+						__ATOMIC_ACQUIRE)) {
+			if (bit == UA_CAPACITY_CHANGED)
+				return ASC_CAPACITY_DATA_HAS_CHANGED;
+			if (bit == UA_MODE_PARAMS_CHANGED)
+				return ASC_MODE_PARAMETERS_CHANGED;
+			return ASC_ASYMMETRIC_ACCESS_STATE_CHANGED;
+		}
 	}
 	return 0;
 }

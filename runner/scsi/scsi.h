@@ -39,6 +39,7 @@ enum scsi_op_flags {
 	OP_IN_FORMAT = 1 << 4,	 /* allowed while FORMAT UNIT runs */
 	OP_KEEP_UA = 1 << 5,	 /* neither reports nor clears unit attentions */
 	OP_ZERO_IS_256 = 1 << 6, /* 6-byte READ/WRITE: length 0 means 256 */
+	OP_BACKEND = 1 << 7,	 /* no LBA range, but ALUA-gated like OP_MEDIA */
 };
 
 struct scsi_op {

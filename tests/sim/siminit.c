@@ -81,6 +81,7 @@ int siminit_open(const struct siminit_opts *o, struct siminit **out)
 		.max_sectors = o->max_sectors ? o->max_sectors : 2048,
 		.write_cache = o->write_cache,
 		.serial = o->serial,
+		.alua = o->alua,
 	};
 	int ret;
 

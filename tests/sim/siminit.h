@@ -28,6 +28,7 @@ struct siminit_opts {
 	const char *serial;		/* default generated */
 	struct simring_config ring;	/* zeros: kernel defaults */
 	const char *sim_socket;		/* serve through a lunard at this path */
+	const char *alua;		/* ALUA groups (sim_alua.h spec) */
 };
 
 struct scsi_result {

@@ -1,0 +1,50 @@
+/*
+ * The failover budget.  See budget.h.
+ */
+#include "budget.h"
+
+#include <errno.h>
+
+#include "export.h"
+#include "lunar-handler-ext.h"
+
+static unsigned int budget = BUDGET_DEFAULT_S;
+
+int budget_set_s(unsigned int seconds)
+{
+	if (seconds < BUDGET_MIN_S || seconds > BUDGET_MAX_S)
+		return -ERANGE;
+	budget = seconds;
+	return 0;
+}
+
+unsigned int budget_s(void)
+{
+	return budget;
+}
+
+unsigned int budget_holddown_ms(void)
+{
+	return budget * 1000 / 5;
+}
+
+unsigned int budget_op_timeout_s(void)
+{
+	return budget / 2;
+}
+
+unsigned int budget_cmd_timeout_s(void)
+{
+	return budget;
+}
+
+unsigned int budget_transition_s(void)
+{
+	return budget;
+}
+
+LUNAR_EXPORT unsigned int lunar_dev_op_timeout_hint(struct tcmu_device *dev)
+{
+	(void)dev;
+	return budget_op_timeout_s();
+}

@@ -1,0 +1,30 @@
+/*
+ * The failover budget: one setting (tcmu.conf "failover_budget", seconds,
+ * default 10) from which lunard derives every HA timer, so they cannot be
+ * mis-matched by hand:
+ *   implicit takeover hold-down    budget / 5
+ *   backend op timeout (handlers)  budget / 2  (lunar_dev_op_timeout_hint)
+ *   command timeout, HA devices    budget      (unless ;tcmur_cmd_time_out)
+ *   RTPG implicit transition time  budget
+ * A takeover then completes within the budget: hold-down, fencing the old
+ * owner, and commands that were in flight on it timing out.
+ *
+ * Threading: set once at startup, before devices are added; read anywhere.
+ */
+#ifndef LUNAR_BUDGET_H
+#define LUNAR_BUDGET_H
+
+#define BUDGET_DEFAULT_S 10
+#define BUDGET_MIN_S 2
+#define BUDGET_MAX_S 600
+
+/* 0, or -ERANGE (outside BUDGET_MIN_S..BUDGET_MAX_S; unchanged). */
+int budget_set_s(unsigned int seconds);
+unsigned int budget_s(void);
+
+unsigned int budget_holddown_ms(void);
+unsigned int budget_op_timeout_s(void);
+unsigned int budget_cmd_timeout_s(void);
+unsigned int budget_transition_s(void);
+
+#endif

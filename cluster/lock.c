@@ -1,0 +1,290 @@
+/*
+ * The per-device cluster lock.  See lock.h.
+ */
+#include "lock.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "device.h"
+#include "dispatch.h"
+#include "handler.h"
+#include "log.h"
+#include "recovery.h"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lock_init(struct dev_lock *l)
+{
+	memset(l, 0, sizeof(*l));
+	pthread_mutex_init(&l->mu, NULL);
+	l->owner = LOCK_OWNER_UNKNOWN;
+}
+
+void lock_destroy(struct dev_lock *l)
+{
+	pthread_mutex_destroy(&l->mu);
+}
+
+void lock_enable(struct tcmu_device *dev, uint16_t local_tag,
+		 unsigned int holddown_ms)
+{
+	dev->lock.local_tag = local_tag;
+	dev->lock.holddown_ms = holddown_ms;
+	__atomic_store_n(&dev->lock.enabled, true, __ATOMIC_RELEASE);
+}
+
+bool lock_enabled(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->lock.enabled, __ATOMIC_ACQUIRE);
+}
+
+int lock_state(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->lock.state, __ATOMIC_ACQUIRE);
+}
+
+bool lock_is_held(struct tcmu_device *dev)
+{
+	return lock_state(dev) == DLOCK_LOCKED;
+}
+
+int lock_owner(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&dev->lock.owner, __ATOMIC_ACQUIRE);
+}
+
+static void set_state(struct tcmu_device *dev, int state)
+{
+	static const uint8_t compat[] = {
+		[DLOCK_UNLOCKED] = TCMUR_DEV_LOCK_UNLOCKED,
+		[DLOCK_ACQUIRING] = TCMUR_DEV_LOCK_WRITE_LOCKING,
+		[DLOCK_LOCKED] = TCMUR_DEV_LOCK_WRITE_LOCKED,
+	};
+
+	__atomic_store_n(&dev->lock.state, state, __ATOMIC_RELEASE);
+	__atomic_store_n(&dev->rdev.lock_state, compat[state], __ATOMIC_RELEASE);
+}
+
+static void set_owner(struct tcmu_device *dev, int owner)
+{
+	__atomic_store_n(&dev->lock.owner, owner, __ATOMIC_RELEASE);
+}
+
+/* Caller holds l->mu. */
+static void want_locked(struct dev_lock *l, bool want)
+{
+	l->want = want;
+	l->want_pending = true;
+}
+
+static bool contention_says_take(struct dev_lock *l, int owner, int64_t now)
+{
+	if (owner == LOCK_OWNER_NONE || owner == l->local_tag)
+		return true;
+	if (!l->contend_last_ms || now - l->contend_last_ms > l->holddown_ms)
+		l->contend_first_ms = now;
+	l->contend_last_ms = now;
+	return now - l->contend_first_ms >= l->holddown_ms;
+}
+
+void lock_contend(struct tcmu_device *dev)
+{
+	struct dev_lock *l = &dev->lock;
+	int owner = lock_owner(dev);
+	bool take = false;
+
+	pthread_mutex_lock(&l->mu);
+	if (lock_state(dev) == DLOCK_UNLOCKED && !(l->want_pending && l->want) &&
+	    !l->stpg) {
+		take = contention_says_take(l, owner, mono_ms());
+		if (take)
+			want_locked(l, true);
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (!take)
+		return;
+	if (owner >= 0 && owner != l->local_tag)
+		lunar_warn(dev, "I/O kept arriving here for %u ms while group %d holds the lock; taking it over",
+			   l->holddown_ms, owner);
+	else
+		lunar_info(dev, "I/O arrived and no gateway holds the lock; taking it");
+	agent_kick(dev);
+}
+
+int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
+		      bool active)
+{
+	struct dev_lock *l = &dev->lock;
+	int sts = TCMU_STS_ASYNC_HANDLED;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->stpg)
+		sts = TCMU_STS_BUSY;
+	else if (active == lock_is_held(dev) && !l->want_pending)
+		sts = TCMU_STS_OK;
+	else {
+		l->stpg = cmd;
+		want_locked(l, active);
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (sts == TCMU_STS_ASYNC_HANDLED)
+		agent_kick(dev);
+	return sts;
+}
+
+void lock_resume(struct tcmu_device *dev)
+{
+	struct dev_lock *l = &dev->lock;
+	bool again;
+
+	pthread_mutex_lock(&l->mu);
+	again = l->want;
+	if (again)
+		l->want_pending = true;
+	pthread_mutex_unlock(&l->mu);
+	if (again)
+		agent_kick(dev);
+}
+
+void lock_mark_lost(struct tcmu_device *dev)
+{
+	struct dev_lock *l = &dev->lock;
+	int was;
+
+	if (!lock_enabled(dev))
+		return;
+	pthread_mutex_lock(&l->mu);
+	was = lock_state(dev);
+	if (was == DLOCK_LOCKED) {
+		set_state(dev, DLOCK_UNLOCKED);
+		l->want = false;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (was != DLOCK_LOCKED)
+		return;
+	lunar_warn(dev, "cluster lock lost: another gateway owns the image now; serving stops here until the handler is reopened");
+	dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+	recovery_request(dev, "cluster lock lost");
+}
+
+static void finish_stpg(struct tcmu_device *dev, bool ok)
+{
+	struct lunar_cmd *cmd;
+
+	pthread_mutex_lock(&dev->lock.mu);
+	cmd = dev->lock.stpg;
+	dev->lock.stpg = NULL;
+	pthread_mutex_unlock(&dev->lock.mu);
+	if (cmd)
+		cmd_finish(cmd, ok ? TCMU_STS_OK : TCMU_STS_BUSY);
+}
+
+static bool acquire(struct tcmu_device *dev)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+	int64_t start = mono_ms();
+	int sts;
+
+	set_state(dev, DLOCK_ACQUIRING);
+	sts = ops->lock(dev, dev->lock.local_tag);
+	if (sts == TCMU_STS_OK) {
+		set_owner(dev, dev->lock.local_tag);
+		set_state(dev, DLOCK_LOCKED);
+		dev->lock.transitions++;
+		dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+		lunar_info(dev, "cluster lock acquired (group %u) in %lld ms; serving I/O",
+			   dev->lock.local_tag, (long long)(mono_ms() - start));
+		return true;
+	}
+	set_state(dev, DLOCK_UNLOCKED);
+	pthread_mutex_lock(&dev->lock.mu);
+	dev->lock.want = false;
+	pthread_mutex_unlock(&dev->lock.mu);
+	lunar_warn(dev, "cannot take the cluster lock (handler status %d); staying standby",
+		   sts);
+	if (sts == TCMU_STS_FENCED)
+		recovery_request(dev, "this gateway's backend client is fenced");
+	else if (sts == TCMU_STS_TIMEOUT)
+		tcmu_notify_conn_lost(dev);
+	return false;
+}
+
+static bool release(struct tcmu_device *dev)
+{
+	int sts;
+
+	if (!lock_is_held(dev))
+		return true;
+	set_state(dev, DLOCK_UNLOCKED);
+	/* Let admitted I/O finish first; an STPG waiting on us is in flight. */
+	device_wait_inflight(dev, dev->lock.stpg ? 1 : 0);
+	sts = dev->handler->ops->unlock(dev);
+	dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+	lunar_info(dev, "cluster lock released%s", sts ? " (handler reported an error)" : "");
+	return true;
+}
+
+static void refresh_owner(struct tcmu_device *dev)
+{
+	uint16_t tag;
+	int sts = dev->handler->ops->get_lock_tag(dev, &tag);
+
+	if (sts == TCMU_STS_OK)
+		set_owner(dev, tag);
+	else if (sts == TCMU_STS_NO_LOCK_HOLDERS)
+		set_owner(dev, LOCK_OWNER_NONE);
+	else
+		set_owner(dev, LOCK_OWNER_UNKNOWN);
+}
+
+static void verify_held(struct tcmu_device *dev)
+{
+	int owner = lock_owner(dev);
+
+	if (!lock_is_held(dev))
+		return;
+	if (dev->handler->ops->get_lock_state(dev) != TCMUR_DEV_LOCK_WRITE_LOCKED ||
+	    (owner >= 0 && owner != dev->lock.local_tag))
+		lock_mark_lost(dev);
+}
+
+void lock_step(struct tcmu_device *dev)
+{
+	struct dev_lock *l = &dev->lock;
+	bool pending, want;
+
+	if (!lock_enabled(dev))
+		return;
+	if (recovery_active(dev)) {
+		finish_stpg(dev, false);	/* the drain waits for it */
+		return;
+	}
+	pthread_mutex_lock(&l->mu);
+	pending = l->want_pending;
+	want = l->want;
+	l->want_pending = false;
+	pthread_mutex_unlock(&l->mu);
+	if (pending)
+		finish_stpg(dev, want ? acquire(dev) : release(dev));
+	refresh_owner(dev);
+	verify_held(dev);
+}
+
+void lock_teardown(struct tcmu_device *dev)
+{
+	if (!lock_enabled(dev))
+		return;
+	finish_stpg(dev, false);
+	if (lock_is_held(dev)) {
+		set_state(dev, DLOCK_UNLOCKED);
+		dev->handler->ops->unlock(dev);
+	}
+}

@@ -1,0 +1,124 @@
+/*
+ * The per-device cluster lock: lunard's side of the handler's lock(tag) /
+ * unlock / get_lock_tag / get_lock_state callouts (any handler that has
+ * them, tcmu-runner 1.5.4's handler_rbd.so included).
+ *
+ *              acquire requested               lock(tag) OK
+ *   UNLOCKED ----------------------> ACQUIRING ------------> LOCKED
+ *      ^  ^     lock() failed            |                     |
+ *      |  +-------------------------------+                     |
+ *      |        release requested (STPG Standby) / lock lost    |
+ *      +--------------------------------------------------------+
+ *
+ * Fence before serve: commands reach the backend only in LOCKED, which is
+ * entered only after lock(tag) returned OK; handlers fence the previous
+ * owner inside lock() (rbd: blocklist it and wait until this client has
+ * the OSD map that carries the entry), so no write the old owner queued
+ * can land after one acknowledged here.  The tag stored with the lock is
+ * the local ALUA target port group id, so every gateway can read who owns
+ * the image (get_lock_tag) and answer REPORT TARGET PORT GROUPS alike.
+ *
+ * Implicit takeover policy (documented in docs/ha.md): medium access on a
+ * gateway that does not hold the lock is answered NOT READY, ASYMMETRIC
+ * ACCESS STATE TRANSITION (the initiator retries).  The lock is taken at
+ * once when nobody holds it; when another gateway does, only after such
+ * access has kept arriving for the hold-down (initiators that can reach
+ * the owner follow RTPG and stop sending here; ones that keep sending
+ * cannot reach it).  No write steals the lock on arrival.
+ *
+ * Threading: lock_contend(), lock_is_held(), lock_owner() and the request
+ * functions from any thread without blocking (the command thread calls
+ * them); lock_step() and lock_teardown() only from the device's HA agent
+ * thread (cluster/agent.h), which is the only caller of the handler's lock
+ * callouts.
+ */
+#ifndef LUNAR_LOCK_H
+#define LUNAR_LOCK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tcmu_device;
+struct lunar_cmd;
+
+enum dev_lock_state {
+	DLOCK_UNLOCKED,
+	DLOCK_ACQUIRING,
+	DLOCK_LOCKED,
+};
+
+/* lock_owner() results besides a tag. */
+#define LOCK_OWNER_NONE		(-1)	/* nobody holds the lock */
+#define LOCK_OWNER_UNKNOWN	(-2)	/* not asked yet, or the ask failed */
+
+struct dev_lock {
+	pthread_mutex_t mu;
+	bool enabled;
+	uint16_t local_tag;
+	unsigned int holddown_ms;
+
+	int state;			/* enum dev_lock_state; atomic */
+	bool want;			/* agent: acquire (true) or release */
+	bool want_pending;
+	int owner;			/* cached get_lock_tag(); atomic */
+	bool lost;			/* lost since the agent last looked */
+
+	int64_t contend_first_ms;	/* implicit: non-owner access began */
+	int64_t contend_last_ms;
+	struct lunar_cmd *stpg;		/* waiting for the transition */
+
+	uint64_t transitions;		/* acquisitions, for counters */
+};
+
+void lock_init(struct dev_lock *l);
+void lock_destroy(struct dev_lock *l);
+
+/*
+ * Turn lock driving on for dev (its handler has all four callouts and an
+ * ALUA group with a local port exists): local_tag is that group's id.
+ */
+void lock_enable(struct tcmu_device *dev, uint16_t local_tag,
+		 unsigned int holddown_ms);
+bool lock_enabled(struct tcmu_device *dev);
+
+bool lock_is_held(struct tcmu_device *dev);
+int lock_state(struct tcmu_device *dev);
+/* Owner's tag from the last check, LOCK_OWNER_NONE or _UNKNOWN. */
+int lock_owner(struct tcmu_device *dev);
+
+/*
+ * Implicit ALUA: medium access arrived while this gateway does not hold
+ * the lock.  Applies the takeover policy above (may request acquisition);
+ * the caller answers the command with a transition.
+ */
+void lock_contend(struct tcmu_device *dev);
+
+/*
+ * STPG: make this gateway the owner (active) or give the lock up.  cmd
+ * completes when the transition has (GOOD) or has not (BUSY, so the
+ * initiator may retry or pick another path) happened.  Returns
+ * TCMU_STS_ASYNC_HANDLED, or a status for cmd at once.
+ */
+int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
+		      bool active);
+
+/*
+ * After a reopen: ask for the lock again if this gateway was meant to hold
+ * it (it held it, or an acquisition was under way).  Any thread.
+ */
+void lock_resume(struct tcmu_device *dev);
+
+/* The handler reported the lock lost (tcmu_notify_lock_lost).  Any thread. */
+void lock_mark_lost(struct tcmu_device *dev);
+
+/*
+ * Agent thread: carry out a pending acquire or release, refresh the owner
+ * tag and check that a lock believed held still is.
+ */
+void lock_step(struct tcmu_device *dev);
+
+/* Agent thread, device going away: release the lock if held. */
+void lock_teardown(struct tcmu_device *dev);
+
+#endif

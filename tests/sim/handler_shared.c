@@ -1,0 +1,213 @@
+/*
+ * handler_shared: a test-only handler whose devices named alike share one
+ * in-memory image and one cluster lock, the way gateways share an RBD
+ * image, so lunar's lock module and ALUA can be driven in one process
+ * ("shared/<image>").  Every open is a new client; lock() takes the lock
+ * from a previous owner by fencing it (like a blocklist); a fenced client,
+ * or one writing while another holds the lock, gets BUSY and reports the
+ * lock lost — what handler_rbd does on -ESHUTDOWN / -EROFS.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtcmu.h"
+#include "tcmu-runner.h"
+
+#define MAX_IMAGES 8
+#define MAX_CLIENTS 64
+
+struct image {
+	char name[64];
+	uint8_t *mem;
+	size_t size;
+	int owner;		/* client id, 0: none */
+	uint16_t tag;
+	bool fenced[MAX_CLIENTS];
+};
+
+struct client {
+	struct image *img;
+	int id;
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct image images[MAX_IMAGES];
+static int next_client = 1;
+
+static struct image *find_image(const char *name, size_t size)
+{
+	for (int i = 0; i < MAX_IMAGES; i++) {
+		struct image *img = &images[i];
+
+		if (img->mem && !strcmp(img->name, name))
+			return img->size == size ? img : NULL;
+		if (!img->mem) {
+			img->mem = calloc(1, size);
+			if (!img->mem)
+				return NULL;
+			strncpy(img->name, name, sizeof(img->name) - 1);
+			img->size = size;
+			return img;
+		}
+	}
+	return NULL;
+}
+
+static int shared_open(struct tcmu_device *dev, bool reopen)
+{
+	const char *cfg = strchr(tcmu_dev_get_cfgstring(dev), '/');
+	struct client *c = calloc(1, sizeof(*c));
+
+	(void)reopen;
+	if (!c || !cfg)
+		goto fail;
+	pthread_mutex_lock(&mu);
+	c->img = find_image(cfg + 1, tcmu_lba_to_byte(dev, tcmu_dev_get_num_lbas(dev)));
+	c->id = next_client < MAX_CLIENTS ? next_client++ : 0;
+	pthread_mutex_unlock(&mu);
+	if (!c->img || !c->id)
+		goto fail;
+	tcmu_dev_set_write_cache_enabled(dev, false);
+	tcmur_dev_set_private(dev, c);
+	return 0;
+fail:
+	free(c);
+	return -EINVAL;
+}
+
+static void shared_close(struct tcmu_device *dev)
+{
+	struct client *c = tcmur_dev_get_private(dev);
+
+	pthread_mutex_lock(&mu);
+	if (c->img->owner == c->id)
+		c->img->owner = 0;
+	pthread_mutex_unlock(&mu);
+	free(c);
+}
+
+/* Under mu: whether c may touch the image now. */
+static bool may_access(struct client *c, bool write)
+{
+	if (c->img->fenced[c->id])
+		return false;
+	return !write || !c->img->owner || c->img->owner == c->id;
+}
+
+static int do_io(struct tcmu_device *dev, struct iovec *iov, size_t cnt,
+		 size_t len, off_t off, bool write)
+{
+	struct client *c = tcmur_dev_get_private(dev);
+	bool ok;
+
+	pthread_mutex_lock(&mu);
+	ok = may_access(c, write);
+	if (ok && write)
+		tcmu_memcpy_from_iovec(c->img->mem + off, len, iov, cnt);
+	else if (ok)
+		tcmu_memcpy_into_iovec(iov, cnt, c->img->mem + off, len);
+	pthread_mutex_unlock(&mu);
+	if (ok)
+		return TCMU_STS_OK;
+	tcmu_notify_lock_lost(dev);
+	return TCMU_STS_BUSY;
+}
+
+static int shared_read(struct tcmu_device *dev, struct tcmur_cmd *cmd,
+		       struct iovec *iov, size_t cnt, size_t len, off_t off)
+{
+	(void)cmd;
+	return do_io(dev, iov, cnt, len, off, false);
+}
+
+static int shared_write(struct tcmu_device *dev, struct tcmur_cmd *cmd,
+			struct iovec *iov, size_t cnt, size_t len, off_t off)
+{
+	(void)cmd;
+	return do_io(dev, iov, cnt, len, off, true);
+}
+
+static int shared_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+{
+	(void)dev;
+	(void)cmd;
+	return TCMU_STS_OK;
+}
+
+static int shared_lock(struct tcmu_device *dev, uint16_t tag)
+{
+	struct client *c = tcmur_dev_get_private(dev);
+	int sts = TCMU_STS_OK;
+
+	pthread_mutex_lock(&mu);
+	if (c->img->fenced[c->id]) {
+		sts = TCMU_STS_FENCED;
+	} else {
+		if (c->img->owner && c->img->owner != c->id)
+			c->img->fenced[c->img->owner] = true;
+		c->img->owner = c->id;
+		c->img->tag = tag;
+	}
+	pthread_mutex_unlock(&mu);
+	return sts;
+}
+
+static int shared_unlock(struct tcmu_device *dev)
+{
+	struct client *c = tcmur_dev_get_private(dev);
+
+	pthread_mutex_lock(&mu);
+	if (c->img->owner == c->id)
+		c->img->owner = 0;
+	pthread_mutex_unlock(&mu);
+	return TCMU_STS_OK;
+}
+
+static int shared_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)
+{
+	struct client *c = tcmur_dev_get_private(dev);
+	int sts = TCMU_STS_NO_LOCK_HOLDERS;
+
+	pthread_mutex_lock(&mu);
+	if (c->img->owner) {
+		*tag = c->img->tag;
+		sts = TCMU_STS_OK;
+	}
+	pthread_mutex_unlock(&mu);
+	return sts;
+}
+
+static int shared_get_lock_state(struct tcmu_device *dev)
+{
+	struct client *c = tcmur_dev_get_private(dev);
+	int state;
+
+	pthread_mutex_lock(&mu);
+	state = c->img->owner == c->id && !c->img->fenced[c->id] ?
+		TCMUR_DEV_LOCK_WRITE_LOCKED : TCMUR_DEV_LOCK_UNLOCKED;
+	pthread_mutex_unlock(&mu);
+	return state;
+}
+
+static struct tcmur_handler shared_handler = {
+	.name = "Shared in-memory image with a cluster lock (tests)",
+	.subtype = "shared",
+	.cfg_desc = "shared/<image>",
+	.open = shared_open,
+	.close = shared_close,
+	.nr_threads = 1,
+	.read = shared_read,
+	.write = shared_write,
+	.flush = shared_flush,
+	.lock = shared_lock,
+	.unlock = shared_unlock,
+	.get_lock_tag = shared_get_lock_tag,
+	.get_lock_state = shared_get_lock_state,
+};
+
+__attribute__((visibility("default"))) int handler_init(void)
+{
+	return tcmur_register_handler(&shared_handler);
+}

@@ -1,0 +1,307 @@
+/*
+ * ALUA and the cluster lock on the ring simulator: two "gateways" (two
+ * devices with different local target port groups) serving one image of
+ * handler_shared, whose lock fences the previous owner like an RBD
+ * blocklist.  Checks REPORT/SET TARGET PORT GROUPS, INQUIRY TPGS and VPD
+ * designators, the implicit takeover policy (no owner: take at once;
+ * owner alive: only after the hold-down), explicit STPG moves, and that a
+ * fenced gateway stops serving and comes back as standby.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "budget.h"
+#include "device.h"
+#include "handler.h"
+#include "scsi_check.h"
+#include "scsi_defs.h"
+
+#define BS 512
+#define WAIT_MS 5000
+
+struct pair {
+	struct siminit *gw[2];
+};
+
+static int setup(void **state)
+{
+	(void)state;
+	budget_set_s(2);	/* hold-down 400 ms */
+	return siminit_load_handlers(LUNAR_HANDLER_DIR) ||
+	       handlers_load_file(SHARED_HANDLER_PATH);
+}
+
+static struct siminit *open_gw(const char *image, const char *alua)
+{
+	char cfg[64];
+	struct siminit_opts o = { .cfgstring = cfg, .size = 1 << 20,
+				  .alua = alua };
+	struct siminit *si;
+
+	snprintf(cfg, sizeof(cfg), "shared/%s", image);
+	assert_int_equal(siminit_open(&o, &si), 0);
+	return si;
+}
+
+static void open_pair(struct pair *p, const char *image, const char *type)
+{
+	char a[64], b[64];
+
+	snprintf(a, sizeof(a), "%s;gw1:1:local,gw2:2", type);
+	snprintf(b, sizeof(b), "%s;gw1:1,gw2:2:local", type);
+	p->gw[0] = open_gw(image, a);
+	p->gw[1] = open_gw(image, b);
+}
+
+static void close_pair(struct pair *p)
+{
+	siminit_close(p->gw[0]);
+	siminit_close(p->gw[1]);
+}
+
+static int write1(struct siminit *si, uint8_t fill, struct scsi_result *res)
+{
+	uint8_t buf[BS];
+
+	memset(buf, fill, sizeof(buf));
+	return siminit_write(si, 0, 1, buf, res);
+}
+
+/* Clear pending unit attentions with TEST UNIT READY. */
+static void drain_ua(struct siminit *si)
+{
+	static const uint8_t tur[6] = { TEST_UNIT_READY };
+	struct scsi_result res;
+
+	for (int i = 0; i < 8; i++) {
+		cmd_none(si, tur, &res);
+		if (res.status == STATUS_GOOD)
+			return;
+	}
+}
+
+/* Retry a write like an initiator would until GOOD (or give up). */
+static bool write_until_good(struct siminit *si, uint8_t fill, int timeout_ms)
+{
+	struct scsi_result res;
+
+	for (int waited = 0; waited < timeout_ms; waited += 20) {
+		assert_int_equal(write1(si, fill, &res), 0);
+		if (res.status == STATUS_GOOD)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/* RTPG with the extended header: fills states[id-1] for ids 1 and 2. */
+static void rtpg(struct siminit *si, uint8_t states[2], uint8_t *ext_secs)
+{
+	uint8_t cdb[12] = { MAINTENANCE_IN, 0x20 | MI_REPORT_TARGET_PGS };
+	uint8_t buf[255];
+	struct scsi_result res;
+
+	cdb[9] = sizeof(buf);
+	cmd_in(si, cdb, buf, sizeof(buf), &res);
+	assert_good(&res);
+	assert_int_equal(buf[4], 0x10);
+	*ext_secs = buf[5];
+	assert_int_equal(be32(buf), 8 + 4 + 8 + 4 + 4);
+	for (int off = 8; off < 8 + 24; off += 12) {
+		uint16_t id = be16(buf + off + 2);
+
+		assert_true(id == 1 || id == 2);
+		assert_int_equal(buf[off + 7], 1);		/* one port */
+		assert_int_equal(be16(buf + off + 10), id);	/* its id */
+		states[id - 1] = buf[off] & 0x0f;
+	}
+}
+
+/* Wait until both gateways report owner's group AO and the other other. */
+static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
+{
+	for (int waited = 0; waited < WAIT_MS; waited += 50) {
+		bool all = true;
+
+		for (int g = 0; g < 2; g++) {
+			uint8_t st[2], secs;
+
+			drain_ua(p->gw[g]);
+			rtpg(p->gw[g], st, &secs);
+			assert_int_equal(secs, 2);
+			all &= st[owner] == 0 && st[!owner] == other;
+		}
+		if (all)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+static void test_inquiry_reports_tpgs_and_port_designators(void **state)
+{
+	static const uint8_t inq[6] = { INQUIRY, 0, 0, 0, 96, 0 };
+	static const uint8_t vpd83[6] = { INQUIRY, 1, 0x83, 0, 255, 0 };
+	struct pair p;
+	uint8_t buf[255];
+	struct scsi_result res;
+	bool tpg = false, relport = false;
+
+	(void)state;
+	open_pair(&p, "inq", "both");
+	cmd_in(p.gw[1], inq, buf, 96, &res);
+	assert_good(&res);
+	assert_int_equal(buf[5] & 0x30, 0x30);
+	cmd_in(p.gw[1], vpd83, buf, sizeof(buf), &res);
+	assert_good(&res);
+	for (size_t off = 4; off + 4 <= 4u + be16(buf + 2); off += 4 + buf[off + 3]) {
+		if ((buf[off + 1] & 0x3f) == 0x15)
+			tpg = be16(buf + off + 6) == 2;
+		if ((buf[off + 1] & 0x3f) == 0x14)
+			relport = be16(buf + off + 6) == 2;
+	}
+	assert_true(tpg && relport);
+	close_pair(&p);
+}
+
+static void test_no_groups_means_no_alua(void **state)
+{
+	static const uint8_t inq[6] = { INQUIRY, 0, 0, 0, 96, 0 };
+	uint8_t cdb[12] = { MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 0, 0, 0, 0,
+			    0, 0, 0, 64 };
+	struct siminit *si = open_gw("plain", NULL);
+	uint8_t buf[96];
+	struct scsi_result res;
+
+	(void)state;
+	cmd_in(si, inq, buf, 96, &res);
+	assert_int_equal(buf[5] & 0x30, 0);
+	cmd_in(si, cdb, buf, 64, &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	assert_true(write_until_good(si, 1, 100));	/* no lock needed */
+	siminit_close(si);
+}
+
+static void test_implicit_first_access_takes_free_lock(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+
+	(void)state;
+	open_pair(&p, "implicit", "implicit");
+	assert_int_equal(write1(p.gw[0], 1, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, 1));	/* gw1 AO, gw2 ANO everywhere */
+	assert_int_equal(siminit_device(p.gw[0])->lock.transitions, 1);
+	close_pair(&p);
+}
+
+static void test_implicit_takeover_waits_for_holddown(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+	struct timespec t0, t1;
+	long ms;
+
+	(void)state;
+	open_pair(&p, "holddown", "implicit");
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, 1));
+	/* One stray write on the other gateway does not move the lock... */
+	drain_ua(p.gw[1]);
+	assert_int_equal(write1(p.gw[1], 2, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	usleep(1000000);
+	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	/* ...access that keeps arriving for the hold-down does. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(write_until_good(p.gw[1], 2, WAIT_MS));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 400);
+	/* The old owner is fenced: it stops serving and reports gw2 AO. */
+	assert_true(rtpg_agrees(&p, 1, 1));
+	assert_false(lock_is_held(siminit_device(p.gw[0])));
+	close_pair(&p);
+}
+
+static void stpg(struct siminit *si, uint16_t id, uint8_t state,
+		 struct scsi_result *res)
+{
+	uint8_t cdb[12] = { MAINTENANCE_OUT, MO_SET_TARGET_PGS };
+	uint8_t buf[8] = { 0 };
+
+	cdb[9] = sizeof(buf);
+	buf[4] = state;
+	buf[6] = (uint8_t)(id >> 8);
+	buf[7] = (uint8_t)id;
+	cmd_out(si, cdb, buf, sizeof(buf), res);
+}
+
+static void test_explicit_stpg_moves_the_lock(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+
+	(void)state;
+	open_pair(&p, "explicit", "explicit");
+	/* Standby paths refuse I/O and never take the lock on their own. */
+	assert_int_equal(write1(p.gw[0], 1, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	stpg(p.gw[0], 1, 0, &res);
+	assert_good(&res);
+	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, 2));	/* gw1 AO, gw2 Standby */
+	stpg(p.gw[1], 2, 0, &res);
+	assert_good(&res);
+	assert_true(write_until_good(p.gw[1], 2, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 1, 2));
+	/* Standby on the owner's own group gives the lock up. */
+	drain_ua(p.gw[1]);
+	stpg(p.gw[1], 2, 2, &res);
+	assert_good(&res);
+	assert_false(lock_is_held(siminit_device(p.gw[1])));
+	close_pair(&p);
+}
+
+static void test_bad_stpg_is_rejected(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+	uint8_t cdb[12] = { MAINTENANCE_OUT, MO_SET_TARGET_PGS };
+	uint8_t buf[6] = { 0 };
+
+	(void)state;
+	open_pair(&p, "badstpg", "explicit");
+	stpg(p.gw[0], 7, 0, &res);		/* no such group */
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	stpg(p.gw[0], 1, 0xe, &res);		/* offline: not supported */
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	cdb[9] = sizeof(buf);			/* not whole descriptors */
+	cmd_out(p.gw[0], cdb, buf, sizeof(buf), &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
+	assert_false(lock_is_held(siminit_device(p.gw[0])));
+	close_pair(&p);
+	/* Implicit-only devices do not take STPG at all. */
+	open_pair(&p, "badstpg2", "implicit");
+	stpg(p.gw[0], 1, 0, &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
+	close_pair(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_groups_means_no_alua),
+		cmocka_unit_test(test_inquiry_reports_tpgs_and_port_designators),
+		cmocka_unit_test(test_implicit_first_access_takes_free_lock),
+		cmocka_unit_test(test_implicit_takeover_waits_for_holddown),
+		cmocka_unit_test(test_explicit_stpg_moves_the_lock),
+		cmocka_unit_test(test_bad_stpg_is_rejected),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
