@@ -9,8 +9,11 @@
  * stops answering is only marked down after osd_heartbeat_grace plus
  * osd_heartbeat_interval; a shorter timeout would fail I/O that is merely
  * waiting for that.  So osd_op_timeout=N is used if it is longer than that,
- * else the cluster's rados_osd_op_timeout if longer, else that sum + 5 s
- * (31 s with Ceph's defaults).  Monitor operations and the initial
+ * else the op timeout lunard derives from its failover budget
+ * (lunar_dev_op_timeout_hint) if longer, else the cluster's
+ * rados_osd_op_timeout if longer, else that sum + 5 s (31 s with Ceph's
+ * defaults).  A budget too short for the cluster's heartbeat settings is
+ * reported at open: takeovers will then exceed it.  Monitor operations and the initial
  * connection get the same bound: an unreachable cluster fails the open
  * instead of hanging it for client_mount_timeout (300 s).
  */
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lunar-handler-ext.h"
 #include "rbd.h"
 #include "tcmu-runner.h"
 
@@ -34,14 +38,20 @@ static long conf_long(rados_t c, const char *option)
 	return strtol(buf, NULL, 10);
 }
 
-static unsigned int effective_timeout(rados_t c, const struct lrbd_cfg *cfg)
+static unsigned int effective_timeout(struct tcmu_device *dev, rados_t c,
+				      const struct lrbd_cfg *cfg)
 {
 	long floor = conf_long(c, "osd_heartbeat_grace") +
 		     conf_long(c, "osd_heartbeat_interval");
 	long cluster = conf_long(c, "rados_osd_op_timeout");
+	long budget = lunar_dev_op_timeout_hint(dev);
 
 	if (cfg->osd_op_timeout > floor)
 		return cfg->osd_op_timeout;
+	if (budget > floor)
+		return (unsigned int)budget;
+	tcmu_dev_warn(dev, "unsafe for the failover budget: its op timeout (%ld s) is not above osd_heartbeat_grace + osd_heartbeat_interval (%ld s), so a takeover can take longer; lower those or raise failover_budget in tcmu.conf\n",
+		      budget, floor);
 	if (cluster > floor)
 		return (unsigned int)cluster;
 	return (unsigned int)(floor + TIMEOUT_MARGIN_S);
@@ -62,7 +72,8 @@ static int set_timeouts(rados_t c, unsigned int seconds)
 }
 
 /* Create the client and read its configuration; 0 or -errno. */
-static int configure(const struct lrbd_cfg *cfg, unsigned int timeout_s,
+static int configure(struct tcmu_device *dev, const struct lrbd_cfg *cfg,
+		     unsigned int timeout_s,
 		     rados_t *out, unsigned int *used_timeout, char **reason)
 {
 	rados_t c;
@@ -78,7 +89,7 @@ static int configure(const struct lrbd_cfg *cfg, unsigned int timeout_s,
 		return lrbd_fail(reason, ret, "cannot read Ceph configuration %s: %s",
 			    cfg->conf, strerror(-ret));
 	}
-	*used_timeout = timeout_s ? timeout_s : effective_timeout(c, cfg);
+	*used_timeout = timeout_s ? timeout_s : effective_timeout(dev, c, cfg);
 	ret = set_timeouts(c, *used_timeout);
 	if (ret) {
 		rados_shutdown(c);
@@ -95,7 +106,7 @@ int lrbd_connect(struct tcmu_device *dev, const struct lrbd_cfg *cfg,
 {
 	unsigned int used = 0;
 	rados_t c = NULL;
-	int ret = configure(cfg, timeout_s, &c, &used, reason);
+	int ret = configure(dev, cfg, timeout_s, &c, &used, reason);
 
 	if (ret)
 		return ret;

@@ -69,6 +69,8 @@ static int status_of(struct lrbd_aio *a, ssize_t ret)
 	case -ETIMEDOUT:
 		return lost(rd, LRBD_EVT_TIMED_OUT);
 	case -ESHUTDOWN:
+		__atomic_store_n(&rd->fenced, true, __ATOMIC_RELEASE);
+		return lost(rd, LRBD_EVT_LOCK_LOST);
 	case -EROFS:
 		return lost(rd, LRBD_EVT_LOCK_LOST);
 	case -ENOTCONN:

@@ -119,6 +119,8 @@ int lrbd_lock(struct tcmu_device *dev, uint16_t tag)
 	}
 	if (!ret)
 		ret = write_tag(rd, tag);
+	if (ret == -ESHUTDOWN)
+		__atomic_store_n(&rd->fenced, true, __ATOMIC_RELEASE);
 	if (ret)
 		tcmu_dev_err(dev, "%s: cannot take the lock (tag %hu): %s",
 			     rd->name, tag, strerror(-ret));
@@ -171,6 +173,8 @@ int lrbd_get_lock_state(struct tcmu_device *dev)
 	int owner = 0;
 	int ret = rbd_is_exclusive_lock_owner(rd->image, &owner);
 
+	if (ret == -ESHUTDOWN)
+		__atomic_store_n(&rd->fenced, true, __ATOMIC_RELEASE);
 	if (ret == -ESHUTDOWN || (!ret && !owner))
 		return TCMUR_DEV_LOCK_UNLOCKED;
 	return ret ? TCMUR_DEV_LOCK_UNKNOWN : TCMUR_DEV_LOCK_WRITE_LOCKED;

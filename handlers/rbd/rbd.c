@@ -144,6 +144,7 @@ static int lrbd_dev_open(struct tcmu_device *dev, bool reopen)
 	tcmur_dev_set_private(dev, rd);
 	lrbd_watch_start(rd);
 	lrbd_service_register(rd);
+	lrbd_blocklist_cleanup(rd);
 	tcmu_dev_info(dev, "opened %s%s, write cache %s", rd->name,
 		      lrbd_read_only(rd) ? " (snapshot: read-only)" : "",
 		      tcmu_dev_get_write_cache_enabled(dev) ? "on (librbd acknowledges before the OSDs)" : "off");
@@ -166,6 +167,7 @@ static void lrbd_dev_close(struct tcmu_device *dev)
 
 	lrbd_watch_stop(rd);
 	rbd_close(rd->image);
+	lrbd_blocklist_remember(rd);
 	rados_ioctx_destroy(rd->io);
 	rados_shutdown(rd->cluster);
 	tcmu_dev_info(dev, "closed %s", rd->name);

@@ -70,12 +70,20 @@ struct lrbd_dev {
 	uint64_t watch_handle;
 	bool watching;
 	bool closing;		/* atomic: set by lrbd_watch_stop() */
+	bool fenced;		/* atomic: the OSDs refused us (-ESHUTDOWN) */
 
 	/* service.c: what the service map's status says (own reports). */
 	pthread_mutex_t status_lock;
 	bool registered;
 	uint64_t lock_lost_cnt, conn_lost_cnt, cmd_timed_out_cnt;
 };
+
+/*
+ * blocklist.c: remember a fenced client's address when it is closed;
+ * remove remembered entries from the blocklist once a new client is up.
+ */
+void lrbd_blocklist_remember(struct lrbd_dev *rd);
+void lrbd_blocklist_cleanup(struct lrbd_dev *rd);
 
 /* A snapshot is served read-only. */
 static inline bool lrbd_read_only(const struct lrbd_dev *rd)
