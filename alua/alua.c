@@ -21,6 +21,7 @@
 #include "budget.h"
 #include "cmd.h"
 #include "device.h"
+#include "dispatch.h"
 #include "groups.h"
 #include "handler.h"
 #include "lock.h"
@@ -160,7 +161,7 @@ static size_t put_group(struct tcmu_device *dev, const struct alua_group *g,
 	return 8 + 4 * g->nports;
 }
 
-int alua_report_target_port_groups(struct lunar_cmd *cmd)
+static int rtpg_reply(struct lunar_cmd *cmd)
 {
 	struct tcmu_device *dev = cmd->dev;
 	uint32_t alloc = get_be32(cmd->ring.cdb + 6);
@@ -182,6 +183,19 @@ int alua_report_target_port_groups(struct lunar_cmd *cmd)
 				   budget_transition_s());
 	}
 	return scsi_reply(cmd, buf, len, alloc);
+}
+
+static void rtpg_complete(struct lunar_cmd *cmd)
+{
+	cmd_finish(cmd, rtpg_reply(cmd));
+}
+
+/* With a cluster lock, answered after a fresh look at the owner. */
+int alua_report_target_port_groups(struct lunar_cmd *cmd)
+{
+	if (lock_enabled(cmd->dev))
+		return lock_after_refresh(cmd->dev, cmd, rtpg_complete);
+	return rtpg_reply(cmd);
 }
 
 /* The group with id, under alua.mu: its index, or -1. */

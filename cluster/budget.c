@@ -43,6 +43,11 @@ unsigned int budget_transition_s(void)
 	return budget;
 }
 
+unsigned int budget_kernel_cmd_timeout_s(void)
+{
+	return budget >= 20 ? budget / 10 : 1;
+}
+
 LUNAR_EXPORT unsigned int lunar_dev_op_timeout_hint(struct tcmu_device *dev)
 {
 	(void)dev;

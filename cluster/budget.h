@@ -6,6 +6,9 @@
  *   backend op timeout (handlers)  budget / 2  (lunar_dev_op_timeout_hint)
  *   command timeout, HA devices    budget      (unless ;tcmur_cmd_time_out)
  *   RTPG implicit transition time  budget
+ *   kernel attrib/cmd_time_out     budget / 10, at least 1 s, set when a
+ *     LUN whose handler has a cluster lock is added: if lunard dies, the
+ *     kernel fails that path's commands within it and multipath moves on
  * A takeover then completes within the budget: hold-down, fencing the old
  * owner, and commands that were in flight on it timing out.
  *
@@ -26,5 +29,6 @@ unsigned int budget_holddown_ms(void);
 unsigned int budget_op_timeout_s(void);
 unsigned int budget_cmd_timeout_s(void);
 unsigned int budget_transition_s(void);
+unsigned int budget_kernel_cmd_timeout_s(void);
 
 #endif

@@ -105,8 +105,10 @@ void lock_contend(struct tcmu_device *dev)
 	if (lock_state(dev) == DLOCK_UNLOCKED && !(l->want_pending && l->want) &&
 	    !l->stpg) {
 		take = contention_says_take(l, owner, mono_ms());
-		if (take)
+		if (take) {
 			want_locked(l, true);
+			l->recheck = owner < 0 || owner == l->local_tag;
+		}
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (!take)
@@ -114,8 +116,6 @@ void lock_contend(struct tcmu_device *dev)
 	if (owner >= 0 && owner != l->local_tag)
 		lunar_warn(dev, "I/O kept arriving here for %u ms while group %d holds the lock; taking it over",
 			   l->holddown_ms, owner);
-	else
-		lunar_info(dev, "I/O arrived and no gateway holds the lock; taking it");
 	agent_kick(dev);
 }
 
@@ -133,11 +133,53 @@ int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	else {
 		l->stpg = cmd;
 		want_locked(l, active);
+		l->recheck = false;
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (sts == TCMU_STS_ASYNC_HANDLED)
 		agent_kick(dev);
 	return sts;
+}
+
+int lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
+		       void (*done)(struct lunar_cmd *cmd))
+{
+	if (recovery_active(dev)) {
+		done(cmd);
+		return TCMU_STS_ASYNC_HANDLED;
+	}
+	cmd->work_fn = done;
+	pthread_mutex_lock(&dev->lock.mu);
+	cmd_fifo_push(&dev->lock.refresh_waiters, cmd);
+	pthread_mutex_unlock(&dev->lock.mu);
+	agent_kick(dev);
+	return TCMU_STS_ASYNC_HANDLED;
+}
+
+/* Agent: answer everyone waiting for a fresh owner tag. */
+static void answer_refresh_waiters(struct tcmu_device *dev)
+{
+	struct cmd_fifo todo;
+	struct lunar_cmd *cmd;
+
+	pthread_mutex_lock(&dev->lock.mu);
+	todo = dev->lock.refresh_waiters;
+	dev->lock.refresh_waiters = (struct cmd_fifo){ NULL, NULL };
+	pthread_mutex_unlock(&dev->lock.mu);
+	while ((cmd = cmd_fifo_pop(&todo)))
+		cmd->work_fn(cmd);
+}
+
+void lock_before_reopen(struct tcmu_device *dev)
+{
+	struct dev_lock *l = &dev->lock;
+
+	pthread_mutex_lock(&l->mu);
+	if (lock_is_held(dev)) {
+		set_state(dev, DLOCK_UNLOCKED);
+		l->want = true;
+	}
+	pthread_mutex_unlock(&l->mu);
 }
 
 void lock_resume(struct tcmu_device *dev)
@@ -187,13 +229,54 @@ static void finish_stpg(struct tcmu_device *dev, bool ok)
 		cmd_finish(cmd, ok ? TCMU_STS_OK : TCMU_STS_BUSY);
 }
 
-static bool acquire(struct tcmu_device *dev)
+/*
+ * When the backend cannot be asked, the last owner read stays (the other
+ * gateways still report it), unless it is this gateway without the lock.
+ */
+static void refresh_owner(struct tcmu_device *dev)
+{
+	uint16_t tag;
+	int sts = dev->handler->ops->get_lock_tag(dev, &tag);
+
+	if (sts == TCMU_STS_OK)
+		set_owner(dev, tag);
+	else if (sts == TCMU_STS_NO_LOCK_HOLDERS)
+		set_owner(dev, LOCK_OWNER_NONE);
+	else if (lock_owner(dev) == dev->lock.local_tag && !lock_is_held(dev))
+		set_owner(dev, LOCK_OWNER_UNKNOWN);
+}
+
+/*
+ * In ACQUIRING (so lock_contend() asks for nothing more meanwhile): an
+ * implicit acquisition asked for because nobody seemed to hold the
+ * lock: look again, another gateway may have taken it since the owner was
+ * last read.  Then the hold-down applies instead.
+ */
+static bool still_free(struct tcmu_device *dev)
+{
+	int owner;
+
+	refresh_owner(dev);
+	owner = lock_owner(dev);
+	if (owner < 0 || owner == dev->lock.local_tag) {
+		lunar_info(dev, "I/O arrived and no gateway holds the lock; taking it");
+		return true;
+	}
+	pthread_mutex_lock(&dev->lock.mu);
+	dev->lock.want = false;
+	set_state(dev, DLOCK_UNLOCKED);
+	pthread_mutex_unlock(&dev->lock.mu);
+	return false;
+}
+
+static bool acquire(struct tcmu_device *dev, bool recheck)
 {
 	struct tcmur_handler *ops = dev->handler->ops;
 	int64_t start = mono_ms();
 	int sts;
 
-	set_state(dev, DLOCK_ACQUIRING);
+	if (recheck && !still_free(dev))
+		return false;
 	sts = ops->lock(dev, dev->lock.local_tag);
 	if (sts == TCMU_STS_OK) {
 		set_owner(dev, dev->lock.local_tag);
@@ -232,19 +315,6 @@ static bool release(struct tcmu_device *dev)
 	return true;
 }
 
-static void refresh_owner(struct tcmu_device *dev)
-{
-	uint16_t tag;
-	int sts = dev->handler->ops->get_lock_tag(dev, &tag);
-
-	if (sts == TCMU_STS_OK)
-		set_owner(dev, tag);
-	else if (sts == TCMU_STS_NO_LOCK_HOLDERS)
-		set_owner(dev, LOCK_OWNER_NONE);
-	else
-		set_owner(dev, LOCK_OWNER_UNKNOWN);
-}
-
 static void verify_held(struct tcmu_device *dev)
 {
 	int owner = lock_owner(dev);
@@ -259,23 +329,33 @@ static void verify_held(struct tcmu_device *dev)
 void lock_step(struct tcmu_device *dev)
 {
 	struct dev_lock *l = &dev->lock;
-	bool pending, want;
+	bool pending, want, recheck, held;
 
 	if (!lock_enabled(dev))
 		return;
 	if (recovery_active(dev)) {
-		finish_stpg(dev, false);	/* the drain waits for it */
+		/* The drain waits for these. */
+		finish_stpg(dev, false);
+		answer_refresh_waiters(dev);
 		return;
 	}
 	pthread_mutex_lock(&l->mu);
 	pending = l->want_pending;
 	want = l->want;
+	recheck = l->recheck;
 	l->want_pending = false;
+	l->recheck = false;
+	held = pending && want && lock_is_held(dev);
+	if (pending && want && !held)
+		set_state(dev, DLOCK_ACQUIRING);
 	pthread_mutex_unlock(&l->mu);
-	if (pending)
-		finish_stpg(dev, want ? acquire(dev) : release(dev));
+	if (held)
+		finish_stpg(dev, true);
+	else if (pending)
+		finish_stpg(dev, want ? acquire(dev, recheck) : release(dev));
 	refresh_owner(dev);
 	verify_held(dev);
+	answer_refresh_waiters(dev);
 }
 
 void lock_teardown(struct tcmu_device *dev)
@@ -283,6 +363,7 @@ void lock_teardown(struct tcmu_device *dev)
 	if (!lock_enabled(dev))
 		return;
 	finish_stpg(dev, false);
+	answer_refresh_waiters(dev);
 	if (lock_is_held(dev)) {
 		set_state(dev, DLOCK_UNLOCKED);
 		dev->handler->ops->unlock(dev);

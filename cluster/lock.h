@@ -39,8 +39,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmd.h"
+
 struct tcmu_device;
-struct lunar_cmd;
 
 enum dev_lock_state {
 	DLOCK_UNLOCKED,
@@ -61,12 +62,14 @@ struct dev_lock {
 	int state;			/* enum dev_lock_state; atomic */
 	bool want;			/* agent: acquire (true) or release */
 	bool want_pending;
+	bool recheck;			/* implicit, owner thought absent */
 	int owner;			/* cached get_lock_tag(); atomic */
 	bool lost;			/* lost since the agent last looked */
 
 	int64_t contend_first_ms;	/* implicit: non-owner access began */
 	int64_t contend_last_ms;
 	struct lunar_cmd *stpg;		/* waiting for the transition */
+	struct cmd_fifo refresh_waiters;	/* lock_after_refresh() */
 
 	uint64_t transitions;		/* acquisitions, for counters */
 };
@@ -102,6 +105,22 @@ void lock_contend(struct tcmu_device *dev);
  */
 int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		      bool active);
+
+/*
+ * Have the agent read the owner tag afresh, then call done(cmd) on its
+ * thread (done completes cmd), so REPORT TARGET PORT GROUPS tells the
+ * truth right after a takeover elsewhere.  While the device recovers the
+ * agent is busy reopening: done runs at once on the caller's thread, with
+ * the owner as last read.  Returns TCMU_STS_ASYNC_HANDLED.
+ */
+int lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
+		       void (*done)(struct lunar_cmd *cmd));
+
+/*
+ * Recovery is about to close the handler: a lock still held goes with the
+ * old client, so it is marked not held and to be taken again.  Agent.
+ */
+void lock_before_reopen(struct tcmu_device *dev);
 
 /*
  * After a reopen: ask for the lock again if this gateway was meant to hold

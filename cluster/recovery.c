@@ -89,6 +89,7 @@ void recovery_step(struct tcmu_device *dev)
 	if (rec_state(dev) != REC_DRAINED)
 		return;
 	set_rec_state(dev, REC_REOPENING);
+	lock_before_reopen(dev);
 	events_flush(dev);
 	while (reopen_once(dev)) {
 		attempt++;

@@ -10,7 +10,7 @@ pkgs=(
 	# kernel and kmod packages are downloaded into a cache, not installed.
 	qemu-system-x86 qemu-utils busybox-static cpio sg3-utils libiscsi-bin targetcli-fb dbus
 	# Ceph tier (tests/ceph) and handler_rbd: a local cluster on loopback.
-	ceph-mon ceph-osd ceph-mgr ceph-common librados-dev librbd-dev iproute2
+	ceph-mon ceph-osd ceph-mgr ceph-common librados-dev librbd-dev iproute2 iptables
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,6 +5,7 @@
 #include "device.h"
 
 #include "alua.h"
+#include "budget.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -177,6 +178,30 @@ static void check_timeout_order(struct tcmu_device *dev)
 		   dev->tracker.time_out_s, (unsigned long long)kernel_s);
 }
 
+/*
+ * A LUN that gateways share (its handler has a cluster lock) must not
+ * leave the initiator waiting on a dead lunard for the kernel's default
+ * 30 s: its attrib/cmd_time_out comes from the failover budget.  The
+ * kernel takes it only before the LUN is exported, i.e. when the device
+ * is created, not when lunard restarts under an exported one.
+ */
+static void set_kernel_cmd_timeout(struct tcmu_device *dev)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+	char val[16];
+	int ret;
+
+	if (!ops->lock)
+		return;
+	snprintf(val, sizeof(val), "%u", budget_kernel_cmd_timeout_s());
+	ret = transport_write_attr(dev->transport, "attrib/cmd_time_out", val);
+	if (ret)
+		lunar_dbg(dev, "kernel command timeout not set (%s); LUN already exported?",
+			  strerror(-ret));
+	else
+		lunar_info(dev, "kernel command timeout %s s (failover budget)", val);
+}
+
 static int check_config(struct tcmu_device *dev)
 {
 	struct tcmur_handler *ops = dev->handler->ops;
@@ -282,6 +307,7 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	ret = read_geometry(dev);
 	if (ret)
 		goto fail_early;
+	set_kernel_cmd_timeout(dev);
 	check_timeout_order(dev);
 	ret = ring_attach(&dev->ring, transport->map, transport->map_len);
 	if (ret) {

@@ -2,8 +2,9 @@
 # Every test tier, as CI runs it: install dependencies, build normally and
 # with AddressSanitizer + UndefinedBehaviorSanitizer, run the unit and sim
 # tiers in both builds, the real-kernel scenarios (vm: QEMU guests, root
-# needed), the Ceph tier (a real cluster on loopback), then a short
-# benchmark pass that prints ratios.
+# needed), the Ceph tier (a real cluster on loopback), the failover drills
+# (drill: gateways on a throw-away Ceph), then a short benchmark pass that
+# prints ratios.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 out=${LUNAR_TEST_DIR:-$src/build-test}
@@ -19,6 +20,7 @@ out=${LUNAR_TEST_DIR:-$src/build-test}
 
 (cd "$out/normal" && ctest --output-on-failure -L vm)
 (cd "$out/normal" && ctest --output-on-failure -L ceph)
+(cd "$out/normal" && ctest --output-on-failure -L drill)
 
 echo "== benchmarks (ratios within one invocation; informational)"
 "$out/normal/tests/lunar-bench" --handler-path "$out/normal/handlers" \

@@ -23,6 +23,7 @@ struct sim_transport {
 	pthread_mutex_t lock;
 	struct sim_attrs attrs;
 	struct sim_alua alua;
+	unsigned int cmd_time_out;	/* attrib/cmd_time_out; 0: kernel default */
 	char serial[64];
 };
 
@@ -56,6 +57,8 @@ static ssize_t format_attr(struct sim_transport *st, const char *name,
 		return snprintf(buf, size, "%u\n", a->max_sectors);
 	if (!strcmp(name, "attrib/emulate_write_cache"))
 		return snprintf(buf, size, "%d\n", a->write_cache);
+	if (!strcmp(name, "attrib/cmd_time_out"))
+		return snprintf(buf, size, "%u\n", st->cmd_time_out ? st->cmd_time_out : 30);
 	if (!strcmp(name, "wwn/vpd_unit_serial"))
 		return snprintf(buf, size, "T10 VPD Unit Serial Number: %s\n",
 				st->serial);
@@ -124,6 +127,9 @@ static int sim_write_attr(struct lunar_transport *t, const char *name,
 		simring_reset_ring(st->ep.sr);
 	else if (!strncmp(name, "alua/", 5))
 		ret = sim_alua_write(&st->alua, name, value);
+	else if (!strcmp(name, "attrib/cmd_time_out") && !parse_u64(value, &v) &&
+		 v && v <= 600)
+		st->cmd_time_out = (unsigned int)v;
 	else
 		ret = -EINVAL;
 	pthread_mutex_unlock(&st->lock);

@@ -26,6 +26,7 @@ struct siminit {
 	char name[64];
 	uint32_t block_size;
 	unsigned int pending;
+	struct pending_cmd *queued;	/* list of the pending ones */
 	uint16_t last_id;
 };
 
@@ -33,6 +34,7 @@ struct pending_cmd {
 	struct siminit *si;
 	struct scsi_result *res;
 	bool *done;
+	struct pending_cmd *next, **pprev;
 };
 
 int siminit_load_handlers(const char *dir)
@@ -137,6 +139,9 @@ static void on_done(void *priv, const struct simring_completion *c)
 	p->res->data_len = c->data_len;
 	*p->done = true;
 	p->si->pending--;
+	*p->pprev = p->next;
+	if (p->next)
+		p->next->pprev = p->pprev;
 	free(p);
 }
 
@@ -151,6 +156,25 @@ static int reap(struct siminit *si, int ms)
 	return ret < 0 ? ret : 0;
 }
 
+int siminit_poll(struct siminit *si, int ms)
+{
+	return reap(si, ms);
+}
+
+void siminit_abandon(struct siminit *si)
+{
+	if (si->sock >= 0)
+		close(si->sock);
+	simring_destroy(si->sr);
+	while (si->queued) {
+		struct pending_cmd *p = si->queued;
+
+		si->queued = p->next;
+		free(p);
+	}
+	free(si);
+}
+
 int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 		   void *buf, size_t len, struct scsi_result *res, bool *done)
 {
@@ -159,7 +183,7 @@ int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 
 	if (!p)
 		return -ENOMEM;
-	*p = (struct pending_cmd){ si, res, done };
+	*p = (struct pending_cmd){ .si = si, .res = res, .done = done };
 	*done = false;
 	memset(res, 0, sizeof(*res));
 	for (int tries = 0;; tries++) {
@@ -178,6 +202,11 @@ int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 		return ret;
 	}
 	si->pending++;
+	p->next = si->queued;
+	p->pprev = &si->queued;
+	if (p->next)
+		p->next->pprev = &p->next;
+	si->queued = p;
 	simring_notify_user(si->sr);
 	return 0;
 }

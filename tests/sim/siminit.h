@@ -62,6 +62,20 @@ int siminit_submit(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 /* Ring command id of the last command siminit_submit()/siminit_cmd() queued. */
 uint16_t siminit_last_cmd_id(struct siminit *si);
 
+/*
+ * Deliver completions the user side posted, waiting up to ms for the
+ * first.  0 or -errno.
+ */
+int siminit_poll(struct siminit *si, int ms);
+
+/*
+ * Drop a device served through a socket without waiting for it: commands
+ * still queued are forgotten (their results never delivered), the
+ * connection is closed (lunard then removes the device whenever it gets
+ * to it).  For initiators giving up on a dead or frozen gateway.
+ */
+void siminit_abandon(struct siminit *si);
+
 /* Wait until every queued command completed (or timeout_ms). 0 or -errno. */
 int siminit_wait_all(struct siminit *si, int timeout_ms);
 

@@ -162,6 +162,11 @@ static void test_inquiry_reports_tpgs_and_port_designators(void **state)
 			relport = be16(buf + off + 6) == 2;
 	}
 	assert_true(tpg && relport);
+	/* A LUN with a cluster lock gets the budget's kernel timeout. */
+	assert_int_equal(transport_read_attr(siminit_device(p.gw[1])->transport,
+					     "attrib/cmd_time_out", (char *)buf,
+					     sizeof(buf)), 2);
+	assert_string_equal((char *)buf, "1\n");
 	close_pair(&p);
 }
 

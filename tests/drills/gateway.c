@@ -1,0 +1,158 @@
+/*
+ * lunard processes for the drill.  See gateway.h.
+ */
+#define _GNU_SOURCE
+#include "gateway.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lunardproc.h"
+
+/* Group ids the gateways run with (iptables --gid-owner). */
+#define GID_BASE 47100
+
+static int write_config(const struct gateway *g, unsigned int budget_s)
+{
+	char path[320];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tcmu.conf", g->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "log_level = 3\nfailover_budget = %u\n", budget_s);
+	return fclose(f) ? -errno : 0;
+}
+
+int gateway_init(struct gateway *g, const struct gateway_env *env, int index)
+{
+	memset(g, 0, sizeof(*g));
+	g->index = index;
+	snprintf(g->dir, sizeof(g->dir), "%s/gw%d", env->workdir, index + 1);
+	snprintf(g->sock, sizeof(g->sock), "%s/sim.sock", g->dir);
+	snprintf(g->log, sizeof(g->log), "%s/lunard.log", g->dir);
+	if (mkdir(g->dir, 0700) && errno != EEXIST)
+		return -errno;
+	return write_config(g, env->budget_s);
+}
+
+static void exec_lunard(const struct gateway *g, const struct gateway_env *env)
+{
+	char conf[320], out[320];
+	int fd;
+	gid_t gid = GID_BASE + (gid_t)g->index;
+
+	snprintf(conf, sizeof(conf), "%s/tcmu.conf", g->dir);
+	if (setgroups(1, &gid) || setgid(gid))
+		_exit(126);
+	snprintf(out, sizeof(out), "%s/stderr.log", g->dir);
+	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		_exit(125);
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
+	execl(env->lunard, env->lunard, "--handler-path", env->handler_dir,
+	      "--sim-socket", g->sock, "-l", g->dir, "--config", conf,
+	      (char *)NULL);
+	_exit(127);
+}
+
+int gateway_start(struct gateway *g, const struct gateway_env *env)
+{
+	unlink(g->sock);
+	g->pid = fork();
+	if (g->pid < 0)
+		return -errno;
+	if (g->pid == 0)
+		exec_lunard(g, env);
+	g->frozen = false;
+	return lunardproc_wait_socket(g->sock) ? 0 : -ETIMEDOUT;
+}
+
+static void reap(struct gateway *g)
+{
+	if (g->pid > 0)
+		waitpid(g->pid, NULL, 0);
+	g->pid = 0;
+	g->frozen = false;
+}
+
+void gateway_kill(struct gateway *g)
+{
+	if (g->pid > 0)
+		kill(g->pid, SIGKILL);
+	reap(g);
+}
+
+void gateway_stop(struct gateway *g)
+{
+	if (g->pid > 0) {
+		if (g->frozen)
+			kill(g->pid, SIGCONT);
+		kill(g->pid, SIGTERM);
+	}
+	reap(g);
+}
+
+void gateway_freeze(struct gateway *g)
+{
+	if (g->pid > 0 && !kill(g->pid, SIGSTOP))
+		g->frozen = true;
+}
+
+void gateway_thaw(struct gateway *g)
+{
+	if (g->pid > 0 && g->frozen)
+		kill(g->pid, SIGCONT);
+	g->frozen = false;
+}
+
+static int iptables(const struct gateway *g, char op)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "iptables -%c OUTPUT -o lo -m owner --gid-owner %d -j DROP",
+		 op, GID_BASE + g->index);
+	return system(cmd) == 0 ? 0 : -EIO;
+}
+
+int gateway_cut(struct gateway *g)
+{
+	int ret = g->cut ? 0 : iptables(g, 'I');
+
+	if (!ret)
+		g->cut = true;
+	return ret;
+}
+
+int gateway_restore(struct gateway *g)
+{
+	int ret = g->cut ? iptables(g, 'D') : 0;
+
+	if (!ret)
+		g->cut = false;
+	return ret;
+}
+
+unsigned int gateway_lock_acquisitions(const struct gateway *g)
+{
+	char line[1024];
+	unsigned int n = 0;
+	FILE *f = fopen(g->log, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "cluster lock acquired") != NULL;
+	fclose(f);
+	return n;
+}

@@ -1,0 +1,48 @@
+/*
+ * Gateways for lunar-drill: lunard processes serving simulated devices
+ * (--sim-socket) from one RBD image, each with its own directory, config
+ * (failover budget) and log, and each run with its own group id so the
+ * drill can cut that gateway alone off Ceph (an iptables owner match on
+ * loopback).
+ *
+ * Threading: the drill's single thread.
+ */
+#ifndef LUNAR_DRILL_GATEWAY_H
+#define LUNAR_DRILL_GATEWAY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct gateway {
+	int index;		/* 0-based; ALUA group id is index + 1 */
+	pid_t pid;		/* 0: not running */
+	bool frozen;
+	bool cut;		/* off Ceph */
+	char dir[256];
+	char sock[300];
+	char log[300];
+};
+
+struct gateway_env {
+	const char *lunard;		/* lunard binary */
+	const char *handler_dir;
+	const char *workdir;
+	unsigned int budget_s;
+};
+
+int gateway_init(struct gateway *g, const struct gateway_env *env, int index);
+/* Start lunard and wait until it takes devices.  0 or -errno. */
+int gateway_start(struct gateway *g, const struct gateway_env *env);
+/* kill -9 and reap. */
+void gateway_kill(struct gateway *g);
+/* SIGTERM (devices removed, lock released), wait for exit. */
+void gateway_stop(struct gateway *g);
+void gateway_freeze(struct gateway *g);
+void gateway_thaw(struct gateway *g);
+/* Drop / restore this gateway's traffic to Ceph.  0 or -errno. */
+int gateway_cut(struct gateway *g);
+int gateway_restore(struct gateway *g);
+/* "cluster lock acquired" lines in its log so far. */
+unsigned int gateway_lock_acquisitions(const struct gateway *g);
+
+#endif

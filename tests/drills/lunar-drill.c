@@ -1,0 +1,436 @@
+/*
+ * lunar-drill: failover drills on a real Ceph.  N gateway lunard processes
+ * export one RBD image (simulated devices over --sim-socket, each gateway
+ * with its own local ALUA target port group); a multipath initiator
+ * (mpath.h) writes stamped chunks through them while a scenario hurts the
+ * lock owner, and every acknowledged write is checked (ledger.h).
+ *
+ *   lunar-drill --scenario NAME|all --rounds N [--json] [options]
+ *
+ * Scenarios: kill (kill -9 of the owner), freeze (SIGSTOP with writes in
+ * flight, takeover, SIGCONT), ceph-loss (the owner's Ceph traffic
+ * dropped), planned (SET TARGET PORT GROUPS to another gateway), disagree
+ * (two initiators preferring different gateways), restart (the owner's
+ * lunard restarted).  Per scenario: pause_ms (longest acknowledgement gap
+ * the initiator saw), takeover_ms (first command on the new gateway to its
+ * first acknowledgement), detect_ms (event to first command on the new
+ * gateway: the initiator's time to give up the old path), lost and stale
+ * writes, lock transitions.  Exit status 0 only when every round passed
+ * with no lost or stale write and the goals held (planned pause < 1 s,
+ * kill/freeze takeover < 5 s, disagree <= 2 transitions per minute).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "ledger.h"
+#include "mpath.h"
+#include "report.h"
+
+#define MAX_GW MPATH_MAX_PATHS
+#define IMAGE_SIZE (64ull << 20)
+#define QD 8
+#define CHUNKS_PER_SLOT 8
+#define RECOVER_TIMEOUT_MS 30000
+#define STEADY_MS 1000
+#define SETTLE_MS 1500
+#define DISAGREE_MS 10000
+
+struct drill {
+	const char *scenario;
+	unsigned int rounds;
+	bool json;
+	int ngw;
+	const char *alua_type;	/* implicit | explicit | both */
+	unsigned int io_timeout_ms;
+	const char *ceph_conf;	/* NULL: start our own */
+	const char *cluster_sh;
+	char workdir[256];
+	char own_conf[320];
+	char cfgstring[512];
+	struct gateway_env env;
+	struct gateway gw[MAX_GW];
+	struct ledger ledger;
+	struct mpath_path paths[MAX_GW];
+	struct mpath mp[2];
+	int nmp;
+};
+
+static const char *const scenarios[] = {
+	"kill", "freeze", "ceph-loss", "planned", "disagree", "restart",
+};
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s --scenario NAME|all [--rounds N] [--json]\n"
+		"  [--gateways N] [--alua implicit|explicit|both] [--budget S]\n"
+		"  [--io-timeout-ms MS] [--ceph-conf PATH] [--lunard PATH]\n"
+		"  [--handler-path DIR] [--cluster-script PATH] [--workdir DIR]\n"
+		"scenarios: kill freeze ceph-loss planned disagree restart\n",
+		argv0);
+}
+
+static int parse_args(struct drill *d, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "gateways", required_argument, NULL, 'g' },
+		{ "alua", required_argument, NULL, 'a' },
+		{ "budget", required_argument, NULL, 'b' },
+		{ "io-timeout-ms", required_argument, NULL, 't' },
+		{ "ceph-conf", required_argument, NULL, 'c' },
+		{ "lunard", required_argument, NULL, 'l' },
+		{ "handler-path", required_argument, NULL, 'H' },
+		{ "cluster-script", required_argument, NULL, 'C' },
+		{ "workdir", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': d->scenario = optarg; break;
+		case 'r': d->rounds = (unsigned int)atoi(optarg); break;
+		case 'j': d->json = true; break;
+		case 'g': d->ngw = atoi(optarg); break;
+		case 'a': d->alua_type = optarg; break;
+		case 'b': d->env.budget_s = (unsigned int)atoi(optarg); break;
+		case 't': d->io_timeout_ms = (unsigned int)atoi(optarg); break;
+		case 'c': d->ceph_conf = optarg; break;
+		case 'l': d->env.lunard = optarg; break;
+		case 'H': d->env.handler_dir = optarg; break;
+		case 'C': d->cluster_sh = optarg; break;
+		case 'w': snprintf(d->workdir, sizeof(d->workdir), "%s", optarg); break;
+		default: return -EINVAL;
+		}
+	}
+	if (!d->scenario || !d->rounds || d->ngw < 2 || d->ngw > MAX_GW ||
+	    (strcmp(d->alua_type, "implicit") && strcmp(d->alua_type, "explicit") &&
+	     strcmp(d->alua_type, "both")))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Our own Ceph: cluster.sh in the work directory, image "drill".
+ * -ENOENT when Ceph is not installed.
+ */
+static int start_ceph(struct drill *d)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(d->own_conf, sizeof(d->own_conf), "%s/ceph/ceph.conf", d->workdir);
+	snprintf(cmd, sizeof(cmd),
+		 "WITH_MGR=0 POOL=rbd IMG=drill IMG_SIZE=64M "
+		 "EXTRA_CONF='osd heartbeat grace = 3\nosd heartbeat interval = 1\n"
+		 "rbd cache = false' %s start %s/ceph > %s/ceph.log 2>&1",
+		 d->cluster_sh, d->workdir, d->workdir);
+	st = system(cmd);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		return -ENOENT;
+	if (st)
+		return -EIO;
+	d->ceph_conf = d->own_conf;
+	return 0;
+}
+
+static void stop_ceph(struct drill *d)
+{
+	char cmd[600];
+
+	if (d->ceph_conf != d->own_conf)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s purge %s/ceph > /dev/null 2>&1",
+		 d->cluster_sh, d->workdir);
+	if (system(cmd))
+		fprintf(stderr, "lunar-drill: could not remove the drill's Ceph in %s/ceph\n",
+			d->workdir);
+}
+
+static const char *alua_spec(struct drill *d, int local, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size, "%s;", d->alua_type);
+
+	for (int i = 0; i < d->ngw; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%sgw%d:%d%s",
+					i ? "," : "", i + 1, i + 1,
+					i == local ? ":local" : "");
+	return buf;
+}
+
+static int open_initiator(struct drill *d, struct mpath *m, int preferred,
+			  uint32_t chunk_base)
+{
+	memset(m, 0, sizeof(*m));
+	m->npaths = d->ngw;
+	m->preferred = preferred;
+	m->explicit_alua = strcmp(d->alua_type, "implicit") != 0;
+	m->io_timeout_ms = d->io_timeout_ms;
+	m->cfgstring = d->cfgstring;
+	m->size = IMAGE_SIZE;
+	m->name = preferred ? "initiator B" : "initiator A";
+	m->qd = QD;
+	m->chunk_base = chunk_base;
+	m->chunks_per_slot = CHUNKS_PER_SLOT;
+	m->ledger = &d->ledger;
+	m->paths = d->paths;
+	return mpath_open(m);
+}
+
+static void run_io(struct drill *d, unsigned int ms)
+{
+	int64_t until = mono_ms() + ms;
+
+	while (mono_ms() < until)
+		for (int i = 0; i < d->nmp; i++)
+			mpath_step(&d->mp[i]);
+}
+
+static unsigned int acquisitions(struct drill *d)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < d->ngw; i++)
+		n += gateway_lock_acquisitions(&d->gw[i]);
+	return n;
+}
+
+/* Every gateway running and every path of every initiator logged in. */
+static int heal(struct drill *d)
+{
+	for (int i = 0; i < d->ngw; i++) {
+		if (d->gw[i].cut && gateway_restore(&d->gw[i]))
+			return -EIO;
+		gateway_thaw(&d->gw[i]);
+		if (!d->gw[i].pid && gateway_start(&d->gw[i], &d->env))
+			return -EIO;
+	}
+	for (int m = 0; m < d->nmp; m++)
+		for (int i = 0; i < d->ngw; i++)
+			if (mpath_reconnect(&d->mp[m], i))
+				return -EIO;
+	return 0;
+}
+
+/* Run I/O until an acknowledgement through a path other than old. */
+static int64_t await_other_path(struct drill *d, int old)
+{
+	int64_t until = mono_ms() + RECOVER_TIMEOUT_MS;
+	struct mpath *m = &d->mp[0];
+
+	while (mono_ms() < until) {
+		for (int i = 0; i < d->ngw; i++)
+			if (i != old && m->st.first_ack_ms[i])
+				return m->st.first_ack_ms[i];
+		run_io(d, 5);
+	}
+	return 0;
+}
+
+static void hurt(struct drill *d, const char *scen, int owner)
+{
+	struct gateway *g = &d->gw[owner];
+
+	if (!strcmp(scen, "kill")) {
+		gateway_kill(g);
+	} else if (!strcmp(scen, "freeze")) {
+		gateway_freeze(g);
+	} else if (!strcmp(scen, "ceph-loss")) {
+		gateway_cut(g);
+	} else if (!strcmp(scen, "restart")) {
+		gateway_stop(g);
+		gateway_start(g, &d->env);
+	} else if (!strcmp(scen, "planned")) {
+		int to = (owner + 1) % d->ngw;
+
+		mpath_stpg(&d->mp[0], to);
+		d->mp[0].cur = -1;	/* scsi_dh_alua re-reads the groups */
+	}
+}
+
+/* One round of a failover scenario; false if I/O never came back. */
+static bool failover_round(struct drill *d, const char *scen, struct round *r)
+{
+	struct mpath *m = &d->mp[0];
+	int owner;
+	int64_t t0, acked;
+
+	run_io(d, 300);
+	owner = m->cur;
+	if (owner < 0) {
+		fprintf(stderr, "lunar-drill: %s: no path in use before the event\n", scen);
+		return false;
+	}
+	mpath_mark(m);
+	t0 = mono_ms();
+	hurt(d, scen, owner);
+	acked = await_other_path(d, owner);
+	if (!acked) {
+		fprintf(stderr, "lunar-drill: %s: no write acknowledged through another gateway within %d ms\n",
+			scen, RECOVER_TIMEOUT_MS);
+		return false;
+	}
+	run_io(d, STEADY_MS);
+	r->pause_ms = m->st.max_gap_ms;
+	for (int i = 0; i < d->ngw; i++)
+		if (i != owner && m->st.first_ack_ms[i] == acked) {
+			r->detect_ms = m->st.first_cmd_ms[i] - t0;
+			r->takeover_ms = acked - m->st.first_cmd_ms[i];
+		}
+	heal(d);
+	run_io(d, SETTLE_MS);
+	return true;
+}
+
+/* Two initiators preferring different gateways write side by side. */
+static bool disagree_round(struct drill *d, struct round *r)
+{
+	mpath_mark(&d->mp[0]);
+	mpath_mark(&d->mp[1]);
+	run_io(d, DISAGREE_MS);
+	r->pause_ms = d->mp[0].st.max_gap_ms > d->mp[1].st.max_gap_ms ?
+		      d->mp[0].st.max_gap_ms : d->mp[1].st.max_gap_ms;
+	return true;
+}
+
+static uint64_t acks(const struct drill *d)
+{
+	return d->mp[0].st.acks + d->mp[1].st.acks;
+}
+
+static int run_scenario(struct drill *d, const char *scen, struct scenario_report *rep)
+{
+	bool disagree = !strcmp(scen, "disagree");
+	unsigned int acq0;
+	int64_t start = mono_ms();
+	uint64_t lost0 = d->ledger.lost, stale0 = d->ledger.stale;
+	uint64_t checked0 = d->ledger.checked, acks0 = acks(d);
+
+	report_init(rep, scen, d->rounds);
+	if (!strcmp(scen, "planned") && !strcmp(d->alua_type, "implicit")) {
+		rep->skipped = "planned moves need explicit ALUA (--alua explicit|both)";
+		return 0;
+	}
+	d->nmp = disagree ? 2 : 1;
+	if (disagree && open_initiator(d, &d->mp[1], 1, QD * CHUNKS_PER_SLOT))
+		return -EIO;
+	acq0 = acquisitions(d);
+	for (unsigned int i = 0; i < d->rounds; i++) {
+		struct round r = { 0 };
+		bool ok = disagree ? disagree_round(d, &r) : failover_round(d, scen, &r);
+
+		for (int m = 0; m < d->nmp && ok; m++)
+			if (mpath_verify(&d->mp[m])) {
+				fprintf(stderr, "lunar-drill: %s: read-back did not complete\n", scen);
+				ok = false;
+			}
+		report_round(rep, &r, ok);
+		if (heal(d))
+			return -EIO;
+	}
+	rep->verified = d->ledger.checked - checked0;
+	rep->acked = acks(d) - acks0;
+	rep->lost = d->ledger.lost - lost0;
+	rep->stale = d->ledger.stale - stale0;
+	rep->transitions = acquisitions(d) - acq0;
+	rep->duration_ms = mono_ms() - start;
+	d->nmp = 1;
+	return 0;
+}
+
+static int setup(struct drill *d)
+{
+	int ret;
+
+	if (!d->workdir[0]) {
+		snprintf(d->workdir, sizeof(d->workdir), "/tmp/lunar-drill.XXXXXX");
+		if (!mkdtemp(d->workdir))
+			return -errno;
+	}
+	if (!d->ceph_conf) {
+		ret = start_ceph(d);
+		if (ret)
+			return ret;
+	}
+	snprintf(d->cfgstring, sizeof(d->cfgstring), "rbd/rbd/drill;conf=%s",
+		 d->ceph_conf);
+	d->env.workdir = d->workdir;
+	for (int i = 0; i < d->ngw; i++) {
+		d->paths[i].sock = d->gw[i].sock;
+		d->paths[i].name = "lun";
+		alua_spec(d, i, d->paths[i].alua, sizeof(d->paths[i].alua));
+		ret = gateway_init(&d->gw[i], &d->env, i);
+		if (!ret)
+			ret = gateway_start(&d->gw[i], &d->env);
+		if (ret)
+			return ret;
+	}
+	ret = ledger_init(&d->ledger, 2 * QD * CHUNKS_PER_SLOT);
+	if (!ret)
+		ret = open_initiator(d, &d->mp[0], 0, 0);
+	d->nmp = 1;
+	return ret;
+}
+
+static void teardown(struct drill *d)
+{
+	if (d->mp[0].paths)
+		mpath_drop_paths(&d->mp[0]);
+	for (int i = 0; i < d->ngw; i++) {
+		gateway_restore(&d->gw[i]);
+		gateway_stop(&d->gw[i]);
+	}
+	stop_ceph(d);
+	ledger_free(&d->ledger);
+}
+
+int main(int argc, char **argv)
+{
+	struct drill d = {
+		.ngw = 2, .alua_type = "both", .io_timeout_ms = 1000,
+		.cluster_sh = DRILL_CLUSTER_SH,
+		.env = { .lunard = DRILL_LUNARD, .handler_dir = DRILL_HANDLER_DIR,
+			 .budget_s = 10 },
+	};
+	struct scenario_report reps[6];
+	int n = 0, ret;
+
+	if (parse_args(&d, argc, argv)) {
+		usage(argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ret = setup(&d);
+	for (size_t i = 0; !ret && i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(d.scenario, "all") || !strcmp(d.scenario, scenarios[i]))
+			ret = run_scenario(&d, scenarios[i], &reps[n++]);
+	teardown(&d);
+	if (ret == -ENOENT && !d.ceph_conf) {
+		fprintf(stderr, "lunar-drill: Ceph is not installed; skipped\n");
+		return 77;
+	}
+	if (ret) {
+		fprintf(stderr, "lunar-drill: %s; logs in %s\n", strerror(-ret), d.workdir);
+		return 1;
+	}
+	if (!n) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (report_print(reps, n, d.json, d.env.budget_s, d.alua_type)) {
+		fprintf(stderr, "lunar-drill: goals missed; logs in %s\n", d.workdir);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,408 @@
+/*
+ * The drill's multipath initiator.  See mpath.h.
+ */
+#define _GNU_SOURCE
+#include "mpath.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECHECK_MS 500
+#define RETRY_MS 10
+#define STATUS_GOOD 0x00
+#define STATUS_CHECK 0x02
+#define STATUS_BUSY 0x08
+#define STATUS_TASK_SET_FULL 0x28
+#define ALUA_AO 0x0
+#define ALUA_TRANSITIONING 0xf
+
+int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+bool mpath_path_up(const struct mpath *m, int i)
+{
+	return m->paths[i].si != NULL;
+}
+
+int mpath_reconnect(struct mpath *m, int i)
+{
+	struct mpath_path *p = &m->paths[i];
+	char name[64];
+	struct siminit_opts o = {
+		.cfgstring = m->cfgstring, .name = name, .size = m->size,
+		.sim_socket = p->sock, .alua = p->alua,
+	};
+
+	if (p->si)
+		return 0;
+	snprintf(name, sizeof(name), "%s-%u", p->name, p->gen++);
+	return siminit_open(&o, &p->si);
+}
+
+int mpath_open(struct mpath *m)
+{
+	for (int i = 0; i < m->npaths; i++) {
+		int ret = mpath_reconnect(m, i);
+
+		if (ret)
+			return ret;
+	}
+	for (unsigned int k = 0; k < MPATH_MAX_QD; k++)
+		m->slots[k].path = -1;
+	m->cur = -1;
+	m->writing = true;
+	return 0;
+}
+
+void mpath_drop_paths(struct mpath *m)
+{
+	for (int i = 0; i < m->npaths; i++)
+		if (m->paths[i].si) {
+			siminit_abandon(m->paths[i].si);
+			m->paths[i].si = NULL;
+		}
+}
+
+/* Give up on path i: what is in flight there has an unknown outcome. */
+static void fail_path(struct mpath *m, int i, const char *why)
+{
+	if (getenv("LUNAR_DRILL_VERBOSE"))
+		fprintf(stderr, "lunar-drill: %s: path to gateway %d failed: %s\n",
+			m->name, i + 1, why);
+	for (unsigned int k = 0; k < m->qd; k++) {
+		struct mpath_slot *s = &m->slots[k];
+
+		if (s->path != i)
+			continue;
+		ledger_abandon(m->ledger, s->seq);
+		s->path = -1;
+	}
+	if (m->paths[i].si) {
+		siminit_abandon(m->paths[i].si);
+		m->paths[i].si = NULL;
+	}
+	m->st.path_failures++;
+	if (m->cur == i)
+		m->cur = -1;
+}
+
+/* One command on path i to completion; false if the path failed. */
+static bool path_cmd(struct mpath *m, int i, const uint8_t *cdb,
+		     enum simring_dir dir, void *buf, size_t len,
+		     struct scsi_result *res)
+{
+	int64_t deadline = mono_ms() + m->io_timeout_ms;
+	bool done = false;
+
+	if (!m->paths[i].si || siminit_submit(m->paths[i].si, cdb, dir, buf, len,
+					      res, &done))
+		goto fail;
+	while (!done && mono_ms() < deadline)
+		if (siminit_poll(m->paths[i].si, 5) < 0)
+			break;
+	if (done && !res->ret)
+		return true;
+fail:
+	fail_path(m, i, done ? "command error" : "command timed out");
+	return false;
+}
+
+/* REPORT TARGET PORT GROUPS through path i: state of group id g at [g-1]. */
+static bool rtpg(struct mpath *m, int i, uint8_t *states)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0a }, buf[512];
+	struct scsi_result res;
+	uint32_t len;
+
+	cdb[8] = sizeof(buf) >> 8;
+	cdb[9] = sizeof(buf) & 0xff;
+	for (int tries = 0; tries < 5; tries++) {
+		if (!path_cmd(m, i, cdb, SIMRING_DIR_IN, buf, sizeof(buf), &res))
+			return false;
+		if (res.status == STATUS_GOOD)
+			break;
+	}
+	if (res.status != STATUS_GOOD)
+		return false;
+	len = (uint32_t)buf[0] << 24 | buf[1] << 16 | buf[2] << 8 | buf[3];
+	for (uint32_t off = 4; off + 8 <= len + 4 && off + 8 <= sizeof(buf);
+	     off += 8 + 4u * buf[off + 7]) {
+		unsigned int id = (unsigned int)(buf[off + 2] << 8 | buf[off + 3]);
+
+		if (id >= 1 && id <= MPATH_MAX_PATHS)
+			states[id - 1] = buf[off] & 0x0f;
+	}
+	return true;
+}
+
+int mpath_stpg(struct mpath *m, int i)
+{
+	uint8_t cdb[12] = { 0xa4, 0x0a }, buf[8] = { 0 };
+	struct scsi_result res;
+	int64_t deadline = mono_ms() + m->io_timeout_ms;
+
+	cdb[9] = sizeof(buf);
+	buf[4] = ALUA_AO;
+	buf[7] = (uint8_t)(i + 1);
+	while (mono_ms() < deadline) {
+		if (!path_cmd(m, i, cdb, SIMRING_DIR_OUT, buf, sizeof(buf), &res))
+			return -EIO;
+		if (res.status == STATUS_GOOD)
+			return 0;
+		sleep_ms(RETRY_MS);
+	}
+	return -ETIMEDOUT;
+}
+
+static int first_up(struct mpath *m)
+{
+	if (mpath_path_up(m, m->preferred))
+		return m->preferred;
+	for (int i = 0; i < m->npaths; i++)
+		if (mpath_path_up(m, i))
+			return i;
+	return -1;
+}
+
+/* Pick the path to use, as dm-multipath's ALUA priorities would. */
+static void choose(struct mpath *m)
+{
+	uint8_t states[MPATH_MAX_PATHS];
+	int via = first_up(m), pick = -1;
+
+	memset(states, 0xff, sizeof(states));
+	while (via >= 0 && !rtpg(m, via, states))
+		via = first_up(m);
+	m->recheck_ms = mono_ms() + RECHECK_MS;
+	if (via < 0)
+		return;
+	for (int i = 0; i < m->npaths && pick < 0; i++)
+		if (mpath_path_up(m, i) && states[i] == ALUA_AO)
+			pick = i;
+	/* scsi_dh_alua waits out a transition before activating a group. */
+	for (int i = 0; i < m->npaths && pick < 0; i++)
+		if (mpath_path_up(m, i) && states[i] == ALUA_TRANSITIONING)
+			return;
+	if (pick < 0) {
+		pick = first_up(m);
+		if (pick >= 0 && m->explicit_alua && mpath_stpg(m, pick))
+			pick = -1;
+	}
+	m->cur = pick;
+}
+
+static void submit(struct mpath *m, struct mpath_slot *s, int64_t now)
+{
+	uint64_t lba;
+	uint8_t cdb[16] = { 0x8a };
+	uint32_t chunk;
+
+	if (!s->seq) {
+		unsigned int k = (unsigned int)(s - m->slots);
+
+		chunk = m->chunk_base + k * m->chunks_per_slot +
+			s->next_chunk++ % m->chunks_per_slot;
+		s->seq = ledger_attempt(m->ledger, chunk, s->buf, CHUNK_BYTES);
+	} else {
+		chunk = m->ledger->attempts[s->seq - 1].chunk;
+	}
+	lba = (uint64_t)chunk * CHUNK_BLOCKS;
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	cdb[13] = CHUNK_BLOCKS;
+	if (siminit_submit(m->paths[m->cur].si, cdb, SIMRING_DIR_OUT, s->buf,
+			   CHUNK_BYTES, &s->res, &s->done)) {
+		fail_path(m, m->cur, "cannot submit");
+		return;
+	}
+	s->path = m->cur;
+	s->submitted_ms = now;
+	if (!m->st.first_cmd_ms[m->cur])
+		m->st.first_cmd_ms[m->cur] = now;
+}
+
+static void acked(struct mpath *m, struct mpath_slot *s, int64_t now)
+{
+	ledger_ack(m->ledger, s->seq);
+	s->seq = 0;
+	if (m->st.last_ack_ms && now - m->st.last_ack_ms > m->st.max_gap_ms)
+		m->st.max_gap_ms = now - m->st.last_ack_ms;
+	m->st.last_ack_ms = now;
+	if (!m->st.first_ack_ms[s->path])
+		m->st.first_ack_ms[s->path] = now;
+	m->st.acks++;
+}
+
+/* A CHECK CONDITION: retry, and maybe choose the path again. */
+static void check_condition(struct mpath *m, struct mpath_slot *s, int64_t now)
+{
+	uint8_t key = s->res.sense[2] & 0x0f;
+	uint16_t asc = (uint16_t)(s->res.sense[12] << 8 | s->res.sense[13]);
+
+	s->not_before_ms = now;
+	if (key == 0x06) {
+		if (asc == 0x2a06)
+			m->cur = -1;
+	} else if (key == 0x02 && asc == 0x040a) {
+		s->not_before_ms = now + RETRY_MS;
+		if (now >= m->recheck_ms)
+			m->cur = -1;
+	} else if (key == 0x02 && (asc == 0x040b || asc == 0x040c)) {
+		m->cur = -1;
+	} else {
+		m->st.io_errors++;
+		s->not_before_ms = now + 5 * RETRY_MS;
+	}
+}
+
+static void completed(struct mpath *m, struct mpath_slot *s, int64_t now)
+{
+	if (s->res.ret) {
+		fail_path(m, s->path, "write error");
+		return;
+	}
+	if (s->res.status == STATUS_GOOD) {
+		acked(m, s, now);
+		s->path = -1;
+		return;
+	}
+	s->path = -1;
+	m->st.retries++;
+	if (s->res.status == STATUS_CHECK) {
+		check_condition(m, s, now);
+		return;
+	}
+	if (s->res.status != STATUS_BUSY && s->res.status != STATUS_TASK_SET_FULL)
+		m->st.io_errors++;
+	s->not_before_ms = now + RETRY_MS;
+}
+
+static void reap_paths(struct mpath *m)
+{
+	for (int i = 0; i < m->npaths; i++) {
+		bool busy = false;
+
+		for (unsigned int k = 0; k < m->qd; k++)
+			busy |= m->slots[k].path == i;
+		if (busy && (!m->paths[i].si ||
+			     siminit_poll(m->paths[i].si, i == m->cur ? 2 : 0) < 0))
+			fail_path(m, i, "ring error");
+	}
+}
+
+static void finish_slots(struct mpath *m, int64_t now)
+{
+	for (unsigned int k = 0; k < m->qd; k++) {
+		struct mpath_slot *s = &m->slots[k];
+
+		if (s->path < 0)
+			continue;
+		if (s->done)
+			completed(m, s, now);
+		else if (now - s->submitted_ms > m->io_timeout_ms)
+			fail_path(m, s->path, "write timed out");
+	}
+}
+
+void mpath_step(struct mpath *m)
+{
+	int64_t now = mono_ms();
+
+	if (m->cur < 0)
+		choose(m);
+	if (m->cur >= 0) {
+		for (unsigned int k = 0; k < m->qd && m->cur >= 0; k++) {
+			struct mpath_slot *s = &m->slots[k];
+
+			if (s->path < 0 && (s->seq || m->writing) &&
+			    now >= s->not_before_ms)
+				submit(m, s, now);
+		}
+	} else {
+		sleep_ms(RETRY_MS);
+	}
+	reap_paths(m);
+	finish_slots(m, mono_ms());
+}
+
+void mpath_mark(struct mpath *m)
+{
+	memset(m->st.first_cmd_ms, 0, sizeof(m->st.first_cmd_ms));
+	memset(m->st.first_ack_ms, 0, sizeof(m->st.first_ack_ms));
+	m->st.max_gap_ms = 0;
+	m->st.last_ack_ms = mono_ms();
+}
+
+static bool idle(const struct mpath *m)
+{
+	for (unsigned int k = 0; k < m->qd; k++)
+		if (m->slots[k].seq)
+			return false;
+	return true;
+}
+
+/* READ one chunk through the current path, retrying like the writes. */
+static int read_chunk(struct mpath *m, uint32_t chunk, uint8_t *buf)
+{
+	int64_t deadline = mono_ms() + 30000;
+	uint64_t lba = (uint64_t)chunk * CHUNK_BLOCKS;
+	uint8_t cdb[16] = { 0x88 };
+	struct scsi_result res;
+
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	cdb[13] = CHUNK_BLOCKS;
+	while (mono_ms() < deadline) {
+		if (m->cur < 0)
+			choose(m);
+		if (m->cur < 0) {
+			sleep_ms(RETRY_MS);
+			continue;
+		}
+		if (!path_cmd(m, m->cur, cdb, SIMRING_DIR_IN, buf, CHUNK_BYTES, &res))
+			continue;
+		if (res.status == STATUS_GOOD)
+			return 0;
+		if (res.status == STATUS_CHECK && (res.sense[2] & 0x0f) == 0x02)
+			m->cur = -1;
+		sleep_ms(RETRY_MS);
+	}
+	return -ETIMEDOUT;
+}
+
+int mpath_verify(struct mpath *m)
+{
+	int64_t deadline = mono_ms() + 30000;
+	uint8_t buf[CHUNK_BYTES];
+	uint32_t n = m->qd * m->chunks_per_slot;
+	int ret = 0;
+
+	m->writing = false;
+	while (!idle(m) && mono_ms() < deadline)
+		mpath_step(m);
+	if (!idle(m))
+		ret = -ETIMEDOUT;
+	for (uint32_t c = m->chunk_base; !ret && c < m->chunk_base + n; c++) {
+		ret = read_chunk(m, c, buf);
+		if (!ret)
+			ledger_check(m->ledger, c, buf, CHUNK_BYTES);
+	}
+	m->writing = true;
+	return ret;
+}

@@ -1,0 +1,108 @@
+/*
+ * A multipath initiator modelled on Linux dm-multipath with scsi_dh_alua,
+ * writing stamped chunks (ledger.h) over one path per gateway:
+ *  - the path used is one whose target port group REPORT TARGET PORT
+ *    GROUPS says Active/Optimized; with none, the preferred path (after
+ *    SET TARGET PORT GROUPS to Active/Optimized when the groups support
+ *    explicit ALUA, as scsi_dh_alua activates a path group);
+ *  - BUSY, TASK SET FULL and unit attentions are retried on the same path;
+ *    NOT READY / ASYMMETRIC ACCESS STATE TRANSITION too, re-reading the
+ *    groups every RECHECK_MS; NOT READY Standby or Unavailable and
+ *    ASYMMETRIC ACCESS STATE CHANGED make it choose again;
+ *  - a command not completed within the I/O timeout fails its path: the
+ *    path is dropped (its commands abandoned) and the writes go on through
+ *    another; a dropped path is logged in again by mpath_reconnect().
+ * Paths (one LUN per gateway) belong to the caller and may be shared by
+ * several initiators, as sessions of several hosts reach one LUN.
+ * QD chunks are written at once, each slot to its own chunks, so no two
+ * writes the initiator still waits for overlap.
+ *
+ * Threading: one thread drives an mpath.
+ */
+#ifndef LUNAR_DRILL_MPATH_H
+#define LUNAR_DRILL_MPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger.h"
+#include "siminit.h"
+
+#define MPATH_MAX_PATHS 4
+#define MPATH_MAX_QD 16
+#define CHUNK_BLOCKS 8
+#define CHUNK_BYTES (CHUNK_BLOCKS * 512)
+
+struct mpath_slot {
+	uint64_t seq;		/* attempt in flight, 0 = idle */
+	int path;
+	int64_t submitted_ms;
+	int64_t not_before_ms;	/* retry backoff */
+	bool done;
+	struct scsi_result res;
+	uint8_t buf[CHUNK_BYTES];
+	uint32_t next_chunk;
+};
+
+struct mpath_path {
+	struct siminit *si;	/* NULL: down */
+	const char *sock;
+	char alua[128];
+	const char *name;	/* device name prefix on the gateway */
+	unsigned int gen;
+};
+
+struct mpath_stats {
+	int64_t last_ack_ms;
+	int64_t first_cmd_ms[MPATH_MAX_PATHS];	/* since mpath_mark() */
+	int64_t max_gap_ms;	/* longest ack gap since mpath_mark() */
+	int64_t first_ack_ms[MPATH_MAX_PATHS];	/* per path, since mpath_mark() */
+	uint64_t acks, retries, path_failures, io_errors;
+};
+
+struct mpath {
+	struct mpath_path *paths;	/* npaths of them, caller's */
+	int npaths;
+	int cur;		/* path in use, -1: choose */
+	int preferred;
+	bool explicit_alua;
+	unsigned int io_timeout_ms;
+	const char *cfgstring;
+	uint64_t size;
+	const char *name;	/* for messages */
+	unsigned int qd;
+	uint32_t chunk_base, chunks_per_slot;
+	bool writing;
+	int64_t recheck_ms;
+	struct mpath_slot slots[MPATH_MAX_QD];
+	struct ledger *ledger;
+	struct mpath_stats st;
+};
+
+/* Log every path in that is down; start writing.  0 or -errno. */
+int mpath_open(struct mpath *m);
+/* Drop every path (when no initiator uses them any more). */
+void mpath_drop_paths(struct mpath *m);
+
+/* Log path i in again if it is down.  0 or -errno. */
+int mpath_reconnect(struct mpath *m, int i);
+bool mpath_path_up(const struct mpath *m, int i);
+
+/* One turn of the I/O loop: submit, reap, retry, fail over. */
+void mpath_step(struct mpath *m);
+
+/* Start measuring (ack gaps, first commands per path) from now. */
+void mpath_mark(struct mpath *m);
+
+/*
+ * Stop submitting, let what is in flight finish, read every chunk back
+ * through the current path and classify it in the ledger.  0 or -errno.
+ */
+int mpath_verify(struct mpath *m);
+
+/* SET TARGET PORT GROUPS: make path i's group Active/Optimized. */
+int mpath_stpg(struct mpath *m, int i);
+
+int64_t mono_ms(void);
+
+#endif
