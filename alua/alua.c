@@ -108,18 +108,33 @@ uint8_t alua_inquiry_tpgs(struct tcmu_device *dev)
 	return alua_supported(dev) ? (uint8_t)((alua_type(dev) & 3) << 4) : 0;
 }
 
+/*
+ * A gateway without the lock answers without touching the backend, also
+ * while it reopens after losing the lock: a transition while it means to
+ * hold the lock or under implicit-only ALUA (initiators retry; the
+ * takeover policy counts such access), else Standby (initiators move to
+ * the owner's paths at once).
+ */
+static int not_owner(struct tcmu_device *dev, struct lunar_cmd *cmd)
+{
+	int type = alua_type(dev);
+
+	if (lock_wanted(dev))
+		return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	if (type != ALUA_TYPE_EXPLICIT && !recovery_active(dev))
+		lock_contend(dev);
+	if (type == ALUA_TYPE_IMPLICIT)
+		return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	return sense_fail(cmd, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+}
+
 int alua_check_access(struct tcmu_device *dev, struct lunar_cmd *cmd)
 {
+	if (lock_enabled(dev) && !lock_is_held(dev))
+		return not_owner(dev, cmd);
 	if (recovery_active(dev))
 		return TCMU_STS_BUSY;
-	if (!lock_enabled(dev) || lock_is_held(dev))
-		return TCMU_STS_OK;
-	if (alua_type(dev) == ALUA_TYPE_EXPLICIT &&
-	    lock_state(dev) == DLOCK_UNLOCKED)
-		return sense_fail(cmd, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
-	if (alua_type(dev) != ALUA_TYPE_EXPLICIT)
-		lock_contend(dev);
-	return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	return TCMU_STS_OK;
 }
 
 static uint8_t nonowner_state(struct tcmu_device *dev)
@@ -136,7 +151,7 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 	if (g->local) {
 		if (lock_is_held(dev))
 			return ALUA_AO;
-		if (recovery_active(dev) || lock_state(dev) == DLOCK_ACQUIRING)
+		if (lock_wanted(dev))
 			return ALUA_TRANSITIONING;
 		return nonowner_state(dev);
 	}

@@ -56,6 +56,16 @@ bool lock_is_held(struct tcmu_device *dev)
 	return lock_state(dev) == DLOCK_LOCKED;
 }
 
+bool lock_wanted(struct tcmu_device *dev)
+{
+	bool want;
+
+	pthread_mutex_lock(&dev->lock.mu);
+	want = dev->lock.want || lock_state(dev) != DLOCK_UNLOCKED;
+	pthread_mutex_unlock(&dev->lock.mu);
+	return want;
+}
+
 int lock_owner(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->lock.owner, __ATOMIC_ACQUIRE);

@@ -86,6 +86,11 @@ void lock_enable(struct tcmu_device *dev, uint16_t local_tag,
 bool lock_enabled(struct tcmu_device *dev);
 
 bool lock_is_held(struct tcmu_device *dev);
+/*
+ * Whether this gateway means to hold the lock: it does, is acquiring it,
+ * or takes it again after a reopen.
+ */
+bool lock_wanted(struct tcmu_device *dev);
 int lock_state(struct tcmu_device *dev);
 /* Owner's tag from the last check, LOCK_OWNER_NONE or _UNKNOWN. */
 int lock_owner(struct tcmu_device *dev);

@@ -9,6 +9,7 @@ pkgs=(
 	# VM tier (tests/vm): the guest runs the host's binaries over 9p; the
 	# kernel and kmod packages are downloaded into a cache, not installed.
 	qemu-system-x86 qemu-utils busybox-static cpio sg3-utils libiscsi-bin targetcli-fb dbus
+	multipath-tools open-iscsi	# initiator of the two-gateway drill (scenario-ha.sh)
 	# Ceph tier (tests/ceph) and handler_rbd: a local cluster on loopback.
 	ceph-mon ceph-osd ceph-mgr ceph-common librados-dev librbd-dev iproute2 iptables
 )

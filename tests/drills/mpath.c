@@ -180,25 +180,31 @@ static int first_up(struct mpath *m)
 	return -1;
 }
 
-/* Pick the path to use, as dm-multipath's ALUA priorities would. */
+/*
+ * Pick the path to use as dm-multipath's "prio alua" does: each path is
+ * ranked by the state its own target port group has in the REPORT TARGET
+ * PORT GROUPS answered through that path.  An Active/Optimized one wins;
+ * while one is transitioning, wait; with none, activate the preferred
+ * path's group (STPG, explicit ALUA) or just use it (implicit).
+ */
 static void choose(struct mpath *m)
 {
-	uint8_t states[MPATH_MAX_PATHS];
-	int via = first_up(m), pick = -1;
+	int pick = -1;
+	bool transitioning = false;
 
-	memset(states, 0xff, sizeof(states));
-	while (via >= 0 && !rtpg(m, via, states))
-		via = first_up(m);
 	m->recheck_ms = mono_ms() + RECHECK_MS;
-	if (via < 0)
-		return;
-	for (int i = 0; i < m->npaths && pick < 0; i++)
-		if (mpath_path_up(m, i) && states[i] == ALUA_AO)
+	for (int i = 0; i < m->npaths && pick < 0; i++) {
+		uint8_t states[MPATH_MAX_PATHS];
+
+		memset(states, 0xff, sizeof(states));
+		if (!mpath_path_up(m, i) || !rtpg(m, i, states))
+			continue;
+		if (states[i] == ALUA_AO)
 			pick = i;
-	/* scsi_dh_alua waits out a transition before activating a group. */
-	for (int i = 0; i < m->npaths && pick < 0; i++)
-		if (mpath_path_up(m, i) && states[i] == ALUA_TRANSITIONING)
-			return;
+		transitioning |= states[i] == ALUA_TRANSITIONING;
+	}
+	if (pick < 0 && transitioning)
+		return;
 	if (pick < 0) {
 		pick = first_up(m);
 		if (pick >= 0 && m->explicit_alua && mpath_stpg(m, pick))

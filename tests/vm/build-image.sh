@@ -29,6 +29,11 @@ MODULES=(
 	dm-queue-length dm-service-time
 	virtio_pci 9pnet_virtio 9p overlay virtio_blk ext4 loop brd
 	crc32c_generic crc32c-intel libcrc32c
+	# Two-gateway drill (scenario-ha.sh): iSCSI initiator, guest network,
+	# NAT of the guest's 127.0.0.1 Ceph traffic to the host.
+	iscsi_tcp libiscsi_tcp libiscsi scsi_transport_iscsi virtio_net
+	nf_tables nft_compat nft_chain_nat nf_nat nf_conntrack xt_nat
+	xt_multiport xt_MASQUERADE xt_tcpudp
 )
 
 log() { printf 'build-image: %s\n' "$*" >&2; }

@@ -68,6 +68,9 @@ mount_inside() {
 	mount -t tmpfs -o mode=1777 tmp "$R/tmp" || die "mount /tmp"
 	mkdir -p "$R/share"
 	mount -t 9p -o "$NINEP,cache=none" share "$R/share" || die "mount 9p share"
+	# run-vm.sh --xshare: a directory several guests share (absent: none).
+	mkdir -p "$R/xshare"
+	mount -t 9p -o "$NINEP,cache=none" xshare "$R/xshare" 2>/dev/null || rmdir "$R/xshare"
 	kver=$(uname -r)
 	mkdir -p "$R/lib/modules/$kver"
 	mount --bind "/lib/modules/$kver" "$R/lib/modules/$kver" || die "bind /lib/modules/$kver"

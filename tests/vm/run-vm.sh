@@ -3,12 +3,22 @@
 # with the host's root filesystem (see README.md in this directory).
 #
 # usage: run-vm.sh [--smp N] [--mem MB] [--timeout S] [--results DIR]
-#                  [--cache DIR] [--keep] SCRIPT [ARGS...]
+#                  [--cache DIR] [--keep] [--nic SPEC]... [--xshare DIR]
+#                  SCRIPT [ARGS...]
 #
 # SCRIPT is a host path; the guest sees the host root, so it runs there
 # unchanged.  Environment variables named in LUNAR_VM_ENV (space-separated)
 # are passed to it; RESULTS names a directory whose contents end up in
 # --results DIR, with the guest's console, stdout, stderr and dmesg.
+#
+# Networking (none by default) only through QEMU user-mode networking and
+# socket netdevs on host loopback, never a host tap or bridge:
+#   --nic user                     eth<n>: slirp (10.0.2.2 is the host's
+#                                  127.0.0.1)
+#   --nic listen:PORT:MAC          eth<n>: link to another guest that
+#   --nic connect:PORT:MAC         connects to / listens on 127.0.0.1:PORT
+# --xshare DIR mounts host DIR read-write at /xshare in the guest (several
+# guests given the same DIR can exchange files there).
 #
 # Exit status: the scenario's, or
 #   77  qemu, the kernel package or busybox-static cannot be had (skip)
@@ -21,7 +31,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SKIP=77 E_TIMEOUT=124 E_NOBOOT=125 E_NOSTATUS=126
 
-SMP=2 MEM=2048 TIMEOUT=300 RESULTS_DIR="" KEEP=0
+SMP=2 MEM=2048 TIMEOUT=300 RESULTS_DIR="" KEEP=0 XSHARE=""
+NICS=()
 CACHE=${LUNAR_VM_CACHE:-/var/tmp/lunar-vm-cache}
 RUN="" QEMU_PID=""
 
@@ -30,6 +41,20 @@ die() { log "ERROR: $*"; exit 1; }
 usage() {
 	sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
+}
+
+# nic_args SPEC: append the QEMU arguments of one --nic to NICS.
+nic_args() {
+	local n=${#NICS[@]} id
+	id=n$((n / 4))
+	case $1 in
+	user) NICS+=(-netdev "user,id=$id" -device "virtio-net-pci,netdev=$id") ;;
+	listen:[0-9]*:* | connect:[0-9]*:*)
+		local kind=${1%%:*} rest=${1#*:}
+		NICS+=(-netdev "socket,id=$id,$kind=127.0.0.1:${rest%%:*}"
+			-device "virtio-net-pci,netdev=$id,mac=${rest#*:}") ;;
+	*) log "--nic: '$1' is not user, listen:PORT:MAC or connect:PORT:MAC"; usage ;;
+	esac
 }
 
 need_int() {
@@ -45,6 +70,9 @@ parse_args() {
 		--results) [ -n "${2:-}" ] || usage; RESULTS_DIR=$2; shift 2 ;;
 		--cache) [ -n "${2:-}" ] || usage; CACHE=$2; shift 2 ;;
 		--keep) KEEP=1; shift ;;
+		--nic) nic_args "${2:-}"; shift 2 ;;
+		--xshare) [ -d "${2:-}" ] || { log "--xshare needs a directory"; usage; }
+			XSHARE=$(realpath -e -- "$2"); shift 2 ;;
 		-h | --help) usage ;;
 		--) shift; break ;;
 		-*) log "unknown option $1"; usage ;;
@@ -153,6 +181,10 @@ cleanup() {
 # SIGKILLed run-vm.sh leaves no qemu behind.
 run_qemu() {
 	local img=$CACHE/image rc=0
+	local -a XSHARE_ARGS=()
+	[ -z "$XSHARE" ] || XSHARE_ARGS=(
+		-fsdev "local,id=fs2,path=$XSHARE,security_model=none,multidevs=remap"
+		-device virtio-9p-pci,fsdev=fs2,mount_tag=xshare)
 	setpriv --pdeathsig KILL -- \
 		timeout -k 5 "$TIMEOUT" \
 		setpriv --pdeathsig KILL -- \
@@ -165,6 +197,7 @@ run_qemu() {
 		-device virtio-9p-pci,fsdev=fs0,mount_tag=hostroot \
 		-fsdev "local,id=fs1,path=$RUN/share,security_model=none,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=fs1,mount_tag=share \
+		"${NICS[@]}" "${XSHARE_ARGS[@]}" \
 		</dev/null &
 	QEMU_PID=$!
 	wait "$QEMU_PID" || rc=$?

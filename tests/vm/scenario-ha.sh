@@ -1,0 +1,225 @@
+#!/bin/bash
+# One side of the two-gateway drill (tests/vm/ha-drill.sh starts both).
+#
+#   scenario-ha.sh gateway    gateway B: its own kernel and lunard
+#   scenario-ha.sh initiator  gateway A, and the initiator: open-iscsi,
+#                             multipathd with scsi_dh_alua, fio with verify
+#                             (path group 1 is gateway B's, the owner's;
+#                             group 2 gateway A's)
+#
+# Both export the RBD image rbd/$HA_IMAGE of the host's Ceph (reached over
+# QEMU user networking, the guest's 127.0.0.1 Ceph traffic NATed to the
+# host) as LUN 0 of one IQN, the way ceph-iscsi lays it out: target port
+# groups tpgt_1 (gateway A, 192.168.77.1) and tpgt_2 (gateway B,
+# 192.168.77.2) exist in both kernels, each kernel enables only its own,
+# and ALUA group gw<N> (id N, "Implicit and Explicit") holds tpgt_N.  The
+# guests talk over a socket netdev (eth1) and meet in /xshare.
+#
+# Environment: LUNAR_BUILD, HA_CEPH (host directory with ceph.conf),
+# HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | planned), HA_BUDGET.
+# The initiator writes $RESULTS/ha.txt: pause_ms, fio_status, takeover
+# lines of both gateways' logs.
+. "$(dirname "$0")/lib.sh"
+set -euo pipefail
+
+ROLE=${1:?usage: scenario-ha.sh gateway|initiator}
+X=/xshare
+IQN=iqn.2003-01.org.linux-iscsi.lunar-vm:ha
+SIZE=64M
+FIO_RUNTIME=${HA_FIO_RUNTIME:-30}
+FAIL_AT=${HA_FAIL_AT:-10}
+case $ROLE in
+initiator) ME=1 ;;
+gateway) ME=2 ;;
+*) fail "role must be gateway or initiator, not $ROLE" ;;
+esac
+[ -d "$X" ] || fail "no /xshare: run through ha-drill.sh"
+
+# The guest's 127.0.0.1:<Ceph ports> go to the host (slirp's 10.0.2.2).
+net_setup() {
+	modprobe virtio_net || fail "modprobe virtio_net"
+	local m
+	for m in nf_tables nft_compat nft_chain_nat nf_nat xt_nat xt_multiport xt_MASQUERADE xt_tcpudp; do
+		modprobe "$m" || fail "modprobe $m"
+	done
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || fail "eth0"
+	ip link set eth1 up && ip addr add "192.168.77.$ME/24" dev eth1 || fail "eth1"
+	sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
+	iptables -t nat -A OUTPUT -d 127.0.0.1/32 -p tcp -m multiport \
+		--dports 3300:3399,6800:7300 -j DNAT --to-destination 10.0.2.2 ||
+		fail "iptables DNAT"
+	iptables -t nat -A POSTROUTING -o eth0 -s 127.0.0.0/8 -j MASQUERADE ||
+		fail "iptables MASQUERADE"
+	mkdir -p /run/ceph
+	{ cat "$HA_CEPH/ceph.conf"; printf '[client]\nadmin socket = /run/ceph/$name.$pid.asok\nlog file = /run/ceph/$name.log\n'; } \
+		>/run/ceph/ceph.conf
+	local mon
+	mon=$(grep -o '127\.0\.0\.1:[0-9]*' /run/ceph/ceph.conf | head -n 1)
+	[ -n "$mon" ] || fail "no monitor address in $HA_CEPH/ceph.conf"
+	wait_for "timeout 3 bash -c '</dev/tcp/${mon%:*}/${mon#*:}' 2>/dev/null" 60 ||
+		fail "the host's Ceph monitor $mon is not reachable from the guest"
+	step "network up, Ceph reachable"
+}
+
+gateway_setup() {
+	printf 'failover_budget = %s\n' "${HA_BUDGET:-10}" >/run/tcmu.conf
+	start_daemon lunard --config /run/tcmu.conf
+	local bs=$CFG/core/user_1/r0 n tpg
+	mkdir -p "$bs" || fail "mkdir $bs"
+	cfs_write "$bs/control" "dev_size=$(to_bytes $SIZE)"
+	cfs_write "$bs/control" "dev_config=rbd/rbd/$HA_IMAGE;conf=/run/ceph/ceph.conf"
+	printf 1 >"$bs/enable" || fail "enabling the rbd backstore failed"
+	cfs_write "$bs/wwn/vpd_unit_serial" "$HA_SERIAL"
+	grep -q '^1$' "$bs/attrib/cmd_time_out" ||
+		fail "lunard did not set the budget's cmd_time_out (1 s): $(cat "$bs/attrib/cmd_time_out")"
+	for n in 1 2; do
+		mkdir "$bs/alua/gw$n" || fail "mkdir alua/gw$n"
+		cfs_write "$bs/alua/gw$n/tg_pt_gp_id" $n
+		cfs_write "$bs/alua/gw$n/alua_access_type" 3
+	done
+	modprobe iscsi_target_mod && modprobe crc32c_generic || fail "modprobe iscsi_target_mod"
+	for n in 1 2; do
+		tpg=$CFG/iscsi/$IQN/tpgt_$n
+		mkdir -p "$tpg/lun/lun_0" || fail "mkdir $tpg"
+		ln -s "$bs" "$tpg/lun/lun_0/port" || fail "link LUN 0 in tpgt_$n"
+		cfs_write "$tpg/lun/lun_0/alua_tg_pt_gp" "gw$n"
+		for a in authentication=0 generate_node_acls=1 demo_mode_write_protect=0 cache_dynamic_acls=1; do
+			cfs_write "$tpg/attrib/${a%%=*}" "${a#*=}"
+		done
+	done
+	tpg=$CFG/iscsi/$IQN/tpgt_$ME
+	mkdir "$tpg/np/192.168.77.$ME:3260" || fail "portal 192.168.77.$ME:3260"
+	cfs_write "$tpg/enable" 1
+	step "gateway $ME exports rbd/$HA_IMAGE on 192.168.77.$ME:3260"
+}
+
+# ---- gateway B --------------------------------------------------------
+
+gateway_main() {
+	net_setup
+	gateway_setup
+	touch $X/b.ready
+	wait_for "[ -e $X/fail ] || [ -e $X/a.done ]" 600 || fail "no word from the initiator"
+	if [ -e $X/fail ]; then
+		case $HA_FAIL in
+		poweroff) step "powering off hard"; sync; echo o >/proc/sysrq-trigger ;;
+		kill) step "kill -9 lunard"; kill -9 "$DAEMON_PID" ;;
+		planned) ;;
+		esac
+	fi
+	wait_for "[ -e $X/a.done ]" 600 || fail "the initiator did not finish"
+	cp "$LOGDIR/lunard.log" "$X/b-lunard.log" 2>/dev/null || true
+	pass
+}
+
+# ---- gateway A + initiator -------------------------------------------
+
+initiator_setup() {
+	local m
+	for m in iscsi_tcp dm-multipath dm-round-robin scsi_dh_alua; do
+		modprobe "$m" || fail "modprobe $m"
+	done
+	export SYSTEMD_IGNORE_CHROOT=1
+	/lib/systemd/systemd-udevd --daemon || fail "udevd"
+	udevadm trigger --action=add && udevadm settle
+	cat >/etc/multipath.conf <<-'EOF'
+	defaults {
+		user_friendly_names yes
+		find_multipaths no
+		polling_interval 1
+		fast_io_fail_tmo 1
+	}
+	devices {
+		device {
+			vendor "LIO-ORG"
+			product ".*"
+			hardware_handler "1 alua"
+			path_grouping_policy group_by_prio
+			prio alua
+			path_checker tur
+			path_selector "round-robin 0"
+			failback immediate
+			no_path_retry queue
+		}
+	}
+	EOF
+	multipathd -d -v2 >"$LOGDIR/multipathd.log" 2>&1 &
+	sed -i -e 's/^node.conn\[0\].timeo.noop_out_interval = .*/node.conn[0].timeo.noop_out_interval = 1/' \
+		-e 's/^node.conn\[0\].timeo.noop_out_timeout = .*/node.conn[0].timeo.noop_out_timeout = 1/' \
+		-e 's/^node.session.timeo.replacement_timeout = .*/node.session.timeo.replacement_timeout = 2/' \
+		/etc/iscsi/iscsid.conf
+	mkdir -p /run/lock/iscsi
+	iscsid || fail "iscsid"
+	# Gateway B's portal first: multipath activates its group (STPG), so
+	# B owns the image when A's path joins as Standby — the drill hurts B.
+	login 2
+	wait_for "[ -e /dev/mapper/mpatha ]" 60 || fail "no multipath device"
+	wait_for "sg_rtpg -d /dev/mapper/mpatha 2>/dev/null | grep -A1 'target port group id : 0x2' | grep -q 'active/optimized'" 60 ||
+		fail "gateway B's group did not become active/optimized"
+	login 1
+	wait_for "[ \$(multipath -ll mpatha 2>/dev/null | grep -c 'active ready') -eq 2 ]" 60 ||
+		fail "the second path did not join: $(multipath -ll 2>&1 | tr '\n' ' ')"
+	step "multipath: $(multipath -ll 2>/dev/null | tr '\n' ' ')"
+}
+
+# login N: log in to gateway N's portal.
+login() {
+	iscsiadm -m discovery -t sendtargets -p "192.168.77.$1:3260" >/dev/null ||
+		fail "discovery on 192.168.77.$1"
+	iscsiadm -m node -T "$IQN" -p "192.168.77.$1:3260" --login >/dev/null ||
+		fail "login to 192.168.77.$1"
+}
+
+# path_to N: the sd device whose target port group is N.
+path_to() {
+	local d
+	for d in /sys/block/sd*; do
+		sg_vpd -p 0x83 "/dev/${d##*/}" 2>/dev/null | grep -q "Target port group: 0x$1" &&
+			{ echo "/dev/${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+# The largest gap between completions in fio's completion latency log.
+max_gap_ms() {
+	awk -F, '{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last; last = t }
+		END { print gap + 0 }' "$@"
+}
+
+initiator_main() {
+	net_setup
+	gateway_setup
+	wait_for "[ -e $X/b.ready ]" 300 || fail "gateway B never got ready"
+	initiator_setup
+	local rc=0 fio_pid
+	fio --name=ha --filename=/dev/mapper/mpatha --direct=1 --ioengine=libaio \
+		--rw=randwrite --bs=4k --iodepth=8 --size=48M --time_based \
+		--runtime="$FIO_RUNTIME" --verify=crc32c --verify_backlog=256 \
+		--verify_fatal=1 --write_lat_log=/tmp/ha --log_avg_msec=0 \
+		--output="$RESULTS/fio.txt" &
+	fio_pid=$!
+	sleep "$FAIL_AT"
+	step "failure: $HA_FAIL"
+	case $HA_FAIL in
+	# dm-multipath activates gateway A's path group: scsi_dh_alua sends
+	# the STPG (an STPG behind its back would be undone by its next
+	# activation of the group it still considers current).
+	planned) multipathd switchgroup map mpatha group 2 >/dev/null ||
+		fail "multipathd switchgroup" ;;
+	*) touch $X/fail ;;
+	esac
+	wait "$fio_pid" || rc=$?
+	touch $X/a.done
+	{
+		echo "pause_ms $(max_gap_ms /tmp/ha_clat.*.log)"
+		echo "fio_status $rc"
+		grep -h "cluster lock acquired" "$LOGDIR/lunard.log" | sed 's/^/gateway A: /'
+	} >"$RESULTS/ha.txt"
+	cat "$RESULTS/ha.txt"
+	multipath -ll >"$RESULTS/multipath.txt" 2>&1 || true
+	[ "$rc" -eq 0 ] || fail "fio failed (status $rc; see fio.txt)"
+	grep -q 'err= 0' "$RESULTS/fio.txt" || fail "fio reported errors"
+	pass
+}
+
+"${ROLE}_main"
