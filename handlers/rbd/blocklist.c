@@ -44,8 +44,8 @@ static int remove_entry(rados_t c, const char *addr)
 	const char *cmds[1] = { cmd };
 
 	snprintf(cmd, sizeof(cmd),
-		 "{\"prefix\": \"osd blocklist\", \"blocklistop\": \"rm\", \"addr\": \"%s\"}",
-		 addr);
+		 "{\"prefix\": \"osd blocklist\", \"blocklistop\": \"rm\", \"addr\": \"%.*s\"}",
+		 ADDR_MAX - 1, addr);
 	return rados_mon_command(c, cmds, 1, "", 0, NULL, NULL, NULL, NULL);
 }
 

@@ -11,14 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lunardproc.h"
-
-/* Group ids the gateways run with (iptables --gid-owner). */
-#define GID_BASE 47100
 
 static int write_config(const struct gateway *g, unsigned int budget_s)
 {
@@ -37,6 +35,7 @@ int gateway_init(struct gateway *g, const struct gateway_env *env, int index)
 {
 	memset(g, 0, sizeof(*g));
 	g->index = index;
+	g->gid = GATEWAY_GID_BASE + (gid_t)(getpid() % 1000) * 8 + (gid_t)index;
 	snprintf(g->dir, sizeof(g->dir), "%s/gw%d", env->workdir, index + 1);
 	snprintf(g->sock, sizeof(g->sock), "%s/sim.sock", g->dir);
 	snprintf(g->log, sizeof(g->log), "%s/lunard.log", g->dir);
@@ -49,10 +48,11 @@ static void exec_lunard(const struct gateway *g, const struct gateway_env *env)
 {
 	char conf[320], out[320];
 	int fd;
-	gid_t gid = GID_BASE + (gid_t)g->index;
+	gid_t gid = g->gid;
 
 	snprintf(conf, sizeof(conf), "%s/tcmu.conf", g->dir);
-	if (setgroups(1, &gid) || setgid(gid))
+	/* A drill that dies takes its gateways with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || setgroups(1, &gid) || setgid(gid))
 		_exit(126);
 	snprintf(out, sizeof(out), "%s/stderr.log", g->dir);
 	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -120,8 +120,8 @@ static int iptables(const struct gateway *g, char op)
 	char cmd[256];
 
 	snprintf(cmd, sizeof(cmd),
-		 "iptables -%c OUTPUT -o lo -m owner --gid-owner %d -j DROP",
-		 op, GID_BASE + g->index);
+		 "iptables -%c OUTPUT -o lo -m owner --gid-owner %u -j DROP",
+		 op, (unsigned int)g->gid);
 	return system(cmd) == 0 ? 0 : -EIO;
 }
 

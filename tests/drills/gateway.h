@@ -13,8 +13,16 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/*
+ * Gateways of one drill run get group ids from GATEWAY_GID_BASE on, offset
+ * by the drill's process id, so that drills running side by side never
+ * cut each other's gateways.
+ */
+#define GATEWAY_GID_BASE 47100
+
 struct gateway {
 	int index;		/* 0-based; ALUA group id is index + 1 */
+	gid_t gid;		/* its processes' group: what a cut matches */
 	pid_t pid;		/* 0: not running */
 	bool frozen;
 	bool cut;		/* off Ceph */
