@@ -10,10 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cephtest.h"
-#include "device.h"
 #include "handler.h"
 #include "scsi_check.h"
 
@@ -63,17 +61,6 @@ static void tag_metadata(const char *image, char *val, size_t len)
 	rbd_close(img);
 }
 
-static bool recovered(struct tcmu_device *dev, int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		if (__atomic_load_n(&dev->recovery.count, __ATOMIC_ACQUIRE) &&
-		    !recovery_active(dev))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 static void test_lock_takeover_fences(void **state)
 {
 	struct gateway a, b;
@@ -98,7 +85,7 @@ static void test_lock_takeover_fences(void **state)
 	assert_int_equal(rbd->ops->lock(b.dev, 2), TCMU_STS_OK);
 	assert_int_equal(write_one(&a, 1), STATUS_BUSY);
 	/* a reopens on a new client (cluster/recovery.c)... */
-	assert_true(recovered(a.dev, 10000));
+	assert_int_equal(siminit_wait_recovered(a.si, 10000), 0);
 	assert_int_equal(rbd->ops->get_lock_state(a.dev), TCMUR_DEV_LOCK_UNLOCKED);
 	/* ...and the new client removed the old one's blocklist entry. */
 	snprintf(cmd, sizeof(cmd),

@@ -234,6 +234,19 @@ uint16_t siminit_last_cmd_id(struct siminit *si)
 	return si->last_id;
 }
 
+int siminit_wait_recovered(struct siminit *si, int timeout_ms)
+{
+	struct timespec slice = { 0, 10 * 1000 * 1000 };
+
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (__atomic_load_n(&si->dev->recovery.count, __ATOMIC_ACQUIRE) &&
+		    !recovery_active(si->dev))
+			return 0;
+		nanosleep(&slice, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
 int siminit_wait_all(struct siminit *si, int timeout_ms)
 {
 	return wait_for(si, NULL, timeout_ms);

@@ -76,6 +76,12 @@ int siminit_poll(struct siminit *si, int ms);
  */
 void siminit_abandon(struct siminit *si);
 
+/*
+ * In-process devices: wait until the device has been through a reopen
+ * (cluster/recovery.h) and serves again.  0 or -ETIMEDOUT.
+ */
+int siminit_wait_recovered(struct siminit *si, int timeout_ms);
+
 /* Wait until every queued command completed (or timeout_ms). 0 or -errno. */
 int siminit_wait_all(struct siminit *si, int timeout_ms);
 

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "device.h"
 #include "handler.h"
@@ -215,17 +214,6 @@ static void test_tmr_aborts_waiting_command(void **state)
 	siminit_close(si);
 }
 
-static bool recovered(struct tcmu_device *dev, int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		if (__atomic_load_n(&dev->recovery.count, __ATOMIC_ACQUIRE) &&
-		    !recovery_active(dev))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 /*
  * A command outliving ;tcmur_cmd_time_out is counted, its late completion
  * still delivered, and the LUN (only) is reopened: BUSY meanwhile, then
@@ -246,7 +234,7 @@ static void test_command_timeout_tracked(void **state)
 	assert_int_equal(siminit_read(si, 0, 1, buf, &res), 0);
 	assert_good(&res);			/* the late completion is delivered */
 	assert_int_equal(dev->rdev.cmd_timed_out_cnt, 1);
-	assert_true(recovered(dev, 5000));
+	assert_int_equal(siminit_wait_recovered(si, 5000), 0);
 	assert_ptr_not_equal(tcmur_dev_get_private(dev), NULL);
 	assert_int_equal(siminit_read(si, 0, 1, buf, &res), 0);
 	assert_good(&res);
