@@ -8,6 +8,18 @@
 #define CMD_OF(node) \
 	((struct tcmur_cmd *)((char *)(node) - offsetof(struct tcmur_cmd, cmds_list_entry)))
 
+static unsigned int default_time_out_s;
+
+void tracker_set_default_timeout(unsigned int time_out_s)
+{
+	default_time_out_s = time_out_s;
+}
+
+unsigned int tracker_default_timeout(void)
+{
+	return default_time_out_s;
+}
+
 void tracker_init(struct cmd_tracker *t, unsigned int time_out_s)
 {
 	pthread_mutex_init(&t->lock, NULL);

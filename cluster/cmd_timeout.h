@@ -27,6 +27,13 @@ struct cmd_tracker {
 };
 
 void tracker_init(struct cmd_tracker *t, unsigned int time_out_s);
+
+/*
+ * The timeout of devices whose cfgstring names none (tcmu.conf
+ * "tcmur_cmd_time_out", 0: none).  Set once at start-up.
+ */
+void tracker_set_default_timeout(unsigned int time_out_s);
+unsigned int tracker_default_timeout(void);
 void tracker_destroy(struct cmd_tracker *t);
 
 /* Count cmd; with a timeout, also stamp start_time and append it. */

@@ -56,6 +56,12 @@ static void apply(struct config *cfg, const char *key, char *value)
 		}
 		cfg->has_log_dir = true;
 		snprintf(cfg->log_dir, sizeof(cfg->log_dir), "%s", unquote(value));
+	} else if (!strcmp(key, "tcmur_cmd_time_out")) {
+		if (!value || !isdigit((unsigned char)*value)) {
+			lunar_warn(NULL, "tcmu.conf: tcmur_cmd_time_out needs a number of seconds; ignored");
+			return;
+		}
+		cfg->cmd_time_out_s = (unsigned int)strtoul(value, NULL, 10);
 	} else if (!strcmp(key, "failover_budget")) {
 		if (!value || !isdigit((unsigned char)*value)) {
 			lunar_warn(NULL, "tcmu.conf: failover_budget needs a number of seconds; ignored");

@@ -297,7 +297,7 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 			  p->dev_name);
 		goto fail_early;
 	}
-	dev->tracker.time_out_s = time_out_s;
+	dev->tracker.time_out_s = time_out_s ? time_out_s : tracker_default_timeout();
 	dev->handler = handlers_find(dev->cfgstring);
 	if (!dev->handler) {
 		lunar_err(dev, "no handler for cfgstring '%s'", dev->cfgstring);

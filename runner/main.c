@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "budget.h"
+#include "cmd_timeout.h"
 #include "config.h"
 #include "control/dbus.h"
 #include "control/sim_server.h"
@@ -56,8 +57,9 @@ static int raise_nofile(unsigned long n)
 	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
 
-static void apply_budget(const struct config *cfg)
+static void apply_cluster_settings(const struct config *cfg)
 {
+	tracker_set_default_timeout(cfg->cmd_time_out_s);
 	if (cfg->failover_budget_s && budget_set_s(cfg->failover_budget_s))
 		lunar_warn(NULL, "tcmu.conf: failover_budget %u s is outside %u..%u; using %u s",
 			   cfg->failover_budget_s, BUDGET_MIN_S, BUDGET_MAX_S,
@@ -87,7 +89,7 @@ static int setup_logging(const struct options *o)
 	if (ret)
 		lunar_warn(NULL, "cannot log to %s/lunard.log: %s; logging to stderr only",
 			   dir, strerror(-ret));
-	apply_budget(&cfg);
+	apply_cluster_settings(&cfg);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * runner/config.c (tcmu.conf, tcmu-runner 1.5.4 syntax) and
  * runner/options.c (lunard's command line, 1.5.4's options plus lunar's).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "budget.h"
 #include "config.h"
 #include "options.h"
 
@@ -111,6 +113,26 @@ static void test_log_level_values(void **state)
 	assert_false(cfg.has_log_dir);
 	parse("log_dir = ");
 	assert_false(cfg.has_log_dir);
+}
+
+/* lunar's HA keys: seconds, ignored unless a number. */
+static void test_ha_keys(void **state)
+{
+	(void)state;
+	parse("failover_budget = 30\ntcmur_cmd_time_out = 15\n");
+	assert_int_equal(cfg.failover_budget_s, 30);
+	assert_int_equal(cfg.cmd_time_out_s, 15);
+	parse("failover_budget = soon\ntcmur_cmd_time_out\n");
+	assert_int_equal(cfg.failover_budget_s, 0);
+	assert_int_equal(cfg.cmd_time_out_s, 0);
+	assert_int_equal(budget_set_s(1), -ERANGE);
+	assert_int_equal(budget_set_s(601), -ERANGE);
+	assert_int_equal(budget_set_s(20), 0);
+	assert_int_equal(budget_holddown_ms(), 4000);
+	assert_int_equal(budget_op_timeout_s(), 10);
+	assert_int_equal(budget_kernel_cmd_timeout_s(), 2);
+	assert_int_equal(budget_set_s(BUDGET_DEFAULT_S), 0);
+	assert_int_equal(budget_kernel_cmd_timeout_s(), 1);
 }
 
 static void test_load_file(void **state)
@@ -276,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_log_level_values),
+		cmocka_unit_test(test_ha_keys),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test_setup(test_option_defaults, setup_env),
 		cmocka_unit_test_setup(test_option_flags, setup_env),
