@@ -180,10 +180,12 @@ path_to() {
 	return 1
 }
 
-# The largest gap between completions in fio's completion latency log.
+# The largest gap between completions in fio's completion latency logs
+# (entries are not strictly in time order: sorted first).
 max_gap_ms() {
-	awk -F, '{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last; last = t }
-		END { print gap + 0 }' "$@"
+	cut -d, -f1 "$@" | sort -n |
+		awk '{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last; last = t }
+		     END { print gap + 0 }'
 }
 
 initiator_main() {
@@ -210,6 +212,7 @@ initiator_main() {
 	esac
 	wait "$fio_pid" || rc=$?
 	touch $X/a.done
+	cp /tmp/ha_clat.*.log "$RESULTS/" 2>/dev/null || true
 	{
 		echo "pause_ms $(max_gap_ms /tmp/ha_clat.*.log)"
 		echo "fio_status $rc"
