@@ -28,9 +28,9 @@
  *
  * Threading: lock_contend(), lock_is_held(), lock_owner() and the request
  * functions from any thread without blocking (the command thread calls
- * them); lock_step() and lock_teardown() only from the device's HA agent
- * thread (cluster/agent.h), which is the only caller of the handler's lock
- * callouts.
+ * them); lock_step() and lock_before_reopen() only on the device's HA
+ * agent thread (cluster/agent.h), lock_teardown() after it stopped: the
+ * agent is the only caller of the handler's lock callouts.
  */
 #ifndef LUNAR_LOCK_H
 #define LUNAR_LOCK_H
@@ -142,7 +142,7 @@ void lock_mark_lost(struct tcmu_device *dev);
  */
 void lock_step(struct tcmu_device *dev);
 
-/* Agent thread, device going away: release the lock if held. */
+/* Device going away, its agent stopped: release the lock if held. */
 void lock_teardown(struct tcmu_device *dev);
 
 #endif
