@@ -208,6 +208,7 @@ static void rtpg_complete(struct lunar_cmd *cmd)
 /* With a cluster lock, answered after a fresh look at the owner. */
 int alua_report_target_port_groups(struct lunar_cmd *cmd)
 {
+	alua_refresh(cmd->dev);
 	if (lock_enabled(cmd->dev))
 		return lock_after_refresh(cmd->dev, cmd, rtpg_complete);
 	return rtpg_reply(cmd);
@@ -256,6 +257,7 @@ int alua_set_target_port_groups(struct lunar_cmd *cmd)
 	uint8_t buf[4 + 4 * ALUA_MAX_GROUPS];
 	int want = -1, sts;
 
+	alua_refresh(dev);
 	if (!(alua_type(dev) & ALUA_TYPE_EXPLICIT))
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
 	if (len > cmd->data_len || len % 4 || len > sizeof(buf))

@@ -5,14 +5,17 @@
  * through this gateway now (alua_check_access), what TPGS bits the
  * standard INQUIRY and which port designators VPD page 0x83 report, and
  * how to answer REPORT / SET TARGET PORT GROUPS.  Target port groups come
- * from the device's configfs alua/ directory (alua/groups.h), re-read by
- * the device's HA agent.  A device without a group holding a local enabled
+ * from the device's configfs alua/ directory (alua/groups.h), read when
+ * the device is added and again by INQUIRY, RTPG and STPG — never by a
+ * background thread: a configfs read racing the removal of the device
+ * waits for lunard's answer to that removal, and removal joins lunard's
+ * threads.  Commands cannot race it (the LUN is unexported first).  A device without a group holding a local enabled
  * port reports no ALUA support: every path is active, TPGS = 0, and
  * RTPG/STPG are unsupported commands.  With one, and a handler with lock
  * callouts, states follow the cluster lock (cluster/lock.h; see alua.c).
  *
- * Threading: alua_refresh() on the device's HA agent thread; the rest on
- * any thread (the command thread calls them), without blocking.
+ * Threading: as noted on alua_refresh(); the rest on any thread (the
+ * command thread calls them), without blocking.
  */
 #ifndef LUNAR_ALUA_H
 #define LUNAR_ALUA_H
@@ -27,7 +30,10 @@ struct lunar_cmd;
 void alua_init(struct tcmu_device *dev);
 void alua_destroy(struct tcmu_device *dev);
 
-/* Re-read the groups; turns lock driving on once a local group appears. */
+/*
+ * Re-read the groups; turns lock driving on once a local group appears.
+ * device_add() and the command thread (INQUIRY, RTPG, STPG) only.
+ */
 void alua_refresh(struct tcmu_device *dev);
 
 /*

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "alua.h"
 #include "device.h"
 #include "lock.h"
 #include "recovery.h"
@@ -61,7 +60,6 @@ static void *agent_main(void *arg)
 		bool running;
 
 		recovery_step(dev);
-		alua_refresh(dev);
 		lock_step(dev);
 		pthread_mutex_lock(&a->mu);
 		running = wait_locked(a, AGENT_PERIOD_MS, true);

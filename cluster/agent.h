@@ -1,9 +1,9 @@
 /*
  * The per-device HA agent: one thread per device that does everything that
  * may block on the cluster, off the command thread — handler reopen
- * (cluster/recovery.h), lock transitions and owner checks (cluster/lock.h),
- * and re-reading the ALUA configuration (alua/alua.h).  It runs when kicked
- * and every AGENT_PERIOD_MS.
+ * (cluster/recovery.h), lock transitions and owner checks (cluster/lock.h).
+ * It runs when kicked and every AGENT_PERIOD_MS.  It never reads configfs
+ * (see alua/alua.h for why).
  *
  * Threading: agent_start()/agent_stop() by the device owner (device_add /
  * device_remove); agent_kick() from any thread; agent_sleep() only on the

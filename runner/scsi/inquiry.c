@@ -223,6 +223,7 @@ int scsi_inquiry(struct lunar_cmd *cmd)
 	const uint8_t *cdb = cmd->ring.cdb;
 	size_t alloc = get_be16(cdb + 3);
 
+	alua_refresh(cmd->dev);		/* TPGS and port designators */
 	if (cdb[1] & 0x01)
 		return evpd_inquiry(cmd, cdb[2], alloc);
 	if (cdb[2])

@@ -159,7 +159,23 @@ initiator_setup() {
 	login 1
 	wait_for "[ \$(multipath -ll mpatha 2>/dev/null | grep -c 'active ready') -eq 2 ]" 60 ||
 		fail "the second path did not join: $(multipath -ll 2>&1 | tr '\n' ' ')"
+	wait_for settled 60 || fail "the lock did not settle on gateway B"
 	step "multipath: $(multipath -ll 2>/dev/null | tr '\n' ' ')"
+}
+
+acquisitions() { grep -c "cluster lock acquired" "$LOGDIR/lunard.log" || true; }
+
+# settled: gateway B's group has been active/optimized, and gateway A has
+# taken no lock, for 3 s.
+settled() {
+	local n
+	n=$(acquisitions)
+	for _ in 1 2 3; do
+		sg_rtpg -d "$(path_to 2)" 2>/dev/null | grep -A1 'target port group id : 0x2' |
+			grep -q 'active/optimized' || return 1
+		sleep 1
+	done
+	[ "$(acquisitions)" = "$n" ]
 }
 
 # login N: log in to gateway N's portal.
@@ -201,6 +217,8 @@ initiator_main() {
 		--output="$RESULTS/fio.txt" &
 	fio_pid=$!
 	sleep "$FAIL_AT"
+	local before
+	before=$(acquisitions)
 	step "failure: $HA_FAIL"
 	case $HA_FAIL in
 	# dm-multipath activates gateway A's path group: scsi_dh_alua sends
@@ -216,6 +234,10 @@ initiator_main() {
 	{
 		echo "pause_ms $(max_gap_ms /tmp/ha_clat.*.log)"
 		echo "fio_status $rc"
+		echo "setup_acquisitions $before"
+		echo "takeovers $(($(acquisitions) - before))"
+		echo "owner_at_end $(sg_rtpg -d "$(path_to 1)" 2>/dev/null |
+			grep -A1 'target port group id : 0x1' | grep -c 'active/optimized')"
 		grep -h "cluster lock acquired" "$LOGDIR/lunard.log" | sed 's/^/gateway A: /'
 	} >"$RESULTS/ha.txt"
 	cat "$RESULTS/ha.txt"
