@@ -138,7 +138,7 @@ initiator_setup() {
 			prio alua
 			path_checker tur
 			path_selector "round-robin 0"
-			failback immediate
+			failback 60
 			no_path_retry queue
 		}
 	}
