@@ -137,3 +137,11 @@ unsigned int tracker_expire(struct cmd_tracker *t, const struct timespec *now,
 	pthread_mutex_unlock(&t->lock);
 	return expired;
 }
+
+int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -4,7 +4,6 @@
 #include "lock.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "agent.h"
 #include "device.h"
@@ -12,14 +11,6 @@
 #include "handler.h"
 #include "log.h"
 #include "recovery.h"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void lock_init(struct dev_lock *l)
 {
@@ -114,7 +105,7 @@ void lock_contend(struct tcmu_device *dev)
 	pthread_mutex_lock(&l->mu);
 	if (lock_state(dev) == DLOCK_UNLOCKED && !(l->want_pending && l->want) &&
 	    !l->stpg) {
-		take = contention_says_take(l, owner, mono_ms());
+		take = contention_says_take(l, owner, monotonic_ms());
 		if (take) {
 			want_locked(l, true);
 			l->recheck = owner < 0 || owner == l->local_tag;
@@ -282,7 +273,7 @@ static bool still_free(struct tcmu_device *dev)
 static bool acquire(struct tcmu_device *dev, bool recheck)
 {
 	struct tcmur_handler *ops = dev->handler->ops;
-	int64_t start = mono_ms();
+	int64_t start = monotonic_ms();
 	int sts;
 
 	if (recheck && !still_free(dev))
@@ -294,7 +285,7 @@ static bool acquire(struct tcmu_device *dev, bool recheck)
 		dev->lock.transitions++;
 		dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 		lunar_info(dev, "cluster lock acquired (group %u) in %lld ms; serving I/O",
-			   dev->lock.local_tag, (long long)(mono_ms() - start));
+			   dev->lock.local_tag, (long long)(monotonic_ms() - start));
 		return true;
 	}
 	set_state(dev, DLOCK_UNLOCKED);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 #include "agent.h"
 #include "cmdproc.h"
@@ -59,14 +58,6 @@ void recovery_cmdproc_check(struct tcmu_device *dev)
 	agent_kick(dev);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int reopen_once(struct tcmu_device *dev)
 {
 	struct tcmur_handler *ops = dev->handler->ops;
@@ -84,7 +75,7 @@ static int reopen_once(struct tcmu_device *dev)
 void recovery_step(struct tcmu_device *dev)
 {
 	unsigned int attempt = 0, backoff = BACKOFF_FIRST_MS;
-	int64_t start = mono_ms();
+	int64_t start = monotonic_ms();
 
 	if (rec_state(dev) != REC_DRAINED)
 		return;
@@ -103,7 +94,7 @@ void recovery_step(struct tcmu_device *dev)
 	__atomic_fetch_and(&dev->rdev.flags, ~DEV_FLAG_IN_RECOVERY, __ATOMIC_RELEASE);
 	set_rec_state(dev, REC_IDLE);
 	lunar_info(dev, "reopened after %s in %lld ms (%u failed attempt(s)); serving again",
-		   dev->recovery.why, (long long)(mono_ms() - start), attempt);
+		   dev->recovery.why, (long long)(monotonic_ms() - start), attempt);
 	cmdproc_wake(dev);
 	lock_resume(dev);
 }
