@@ -190,9 +190,9 @@ static int open_initiator(struct drill *d, struct mpath *m, int preferred,
 
 static void run_io(struct drill *d, unsigned int ms)
 {
-	int64_t until = mono_ms() + ms;
+	int64_t until = monotonic_ms() + ms;
 
-	while (mono_ms() < until)
+	while (monotonic_ms() < until)
 		for (int i = 0; i < d->nmp; i++)
 			mpath_step(&d->mp[i]);
 }
@@ -226,10 +226,10 @@ static int heal(struct drill *d)
 /* Run I/O until an acknowledgement through a path other than old. */
 static int64_t await_other_path(struct drill *d, int old)
 {
-	int64_t until = mono_ms() + RECOVER_TIMEOUT_MS;
+	int64_t until = monotonic_ms() + RECOVER_TIMEOUT_MS;
 	struct mpath *m = &d->mp[0];
 
-	while (mono_ms() < until) {
+	while (monotonic_ms() < until) {
 		for (int i = 0; i < d->ngw; i++)
 			if (i != old && m->st.first_ack_ms[i])
 				return m->st.first_ack_ms[i];
@@ -273,7 +273,7 @@ static bool failover_round(struct drill *d, const char *scen, struct round *r)
 		return false;
 	}
 	mpath_mark(m);
-	t0 = mono_ms();
+	t0 = monotonic_ms();
 	hurt(d, scen, owner);
 	acked = await_other_path(d, owner);
 	if (!acked) {
@@ -313,7 +313,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 {
 	bool disagree = !strcmp(scen, "disagree");
 	unsigned int acq0;
-	int64_t start = mono_ms();
+	int64_t start = monotonic_ms();
 	uint64_t lost0 = d->ledger.lost, stale0 = d->ledger.stale;
 	uint64_t checked0 = d->ledger.checked, acks0 = acks(d);
 
@@ -344,7 +344,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 	rep->lost = d->ledger.lost - lost0;
 	rep->stale = d->ledger.stale - stale0;
 	rep->transitions = acquisitions(d) - acq0;
-	rep->duration_ms = mono_ms() - start;
+	rep->duration_ms = monotonic_ms() - start;
 	d->nmp = 1;
 	return 0;
 }

@@ -20,14 +20,6 @@
 #define ALUA_AO 0x0
 #define ALUA_TRANSITIONING 0xf
 
-int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -107,13 +99,13 @@ static bool path_cmd(struct mpath *m, int i, const uint8_t *cdb,
 		     enum simring_dir dir, void *buf, size_t len,
 		     struct scsi_result *res)
 {
-	int64_t deadline = mono_ms() + m->io_timeout_ms;
+	int64_t deadline = monotonic_ms() + m->io_timeout_ms;
 	bool done = false;
 
 	if (!m->paths[i].si || siminit_submit(m->paths[i].si, cdb, dir, buf, len,
 					      res, &done))
 		goto fail;
-	while (!done && mono_ms() < deadline)
+	while (!done && monotonic_ms() < deadline)
 		if (siminit_poll(m->paths[i].si, 5) < 0)
 			break;
 	if (done && !res->ret)
@@ -155,12 +147,12 @@ int mpath_stpg(struct mpath *m, int i)
 {
 	uint8_t cdb[12] = { 0xa4, 0x0a }, buf[8] = { 0 };
 	struct scsi_result res;
-	int64_t deadline = mono_ms() + m->io_timeout_ms;
+	int64_t deadline = monotonic_ms() + m->io_timeout_ms;
 
 	cdb[9] = sizeof(buf);
 	buf[4] = ALUA_AO;
 	buf[7] = (uint8_t)(i + 1);
-	while (mono_ms() < deadline) {
+	while (monotonic_ms() < deadline) {
 		if (!path_cmd(m, i, cdb, SIMRING_DIR_OUT, buf, sizeof(buf), &res))
 			return -EIO;
 		if (res.status == STATUS_GOOD)
@@ -192,7 +184,7 @@ static void choose(struct mpath *m)
 	int pick = -1;
 	bool transitioning = false;
 
-	m->recheck_ms = mono_ms() + RECHECK_MS;
+	m->recheck_ms = monotonic_ms() + RECHECK_MS;
 	for (int i = 0; i < m->npaths && pick < 0; i++) {
 		uint8_t states[MPATH_MAX_PATHS];
 
@@ -328,7 +320,7 @@ static void finish_slots(struct mpath *m, int64_t now)
 
 void mpath_step(struct mpath *m)
 {
-	int64_t now = mono_ms();
+	int64_t now = monotonic_ms();
 
 	if (m->cur < 0)
 		choose(m);
@@ -344,7 +336,7 @@ void mpath_step(struct mpath *m)
 		sleep_ms(RETRY_MS);
 	}
 	reap_paths(m);
-	finish_slots(m, mono_ms());
+	finish_slots(m, monotonic_ms());
 }
 
 void mpath_mark(struct mpath *m)
@@ -352,7 +344,7 @@ void mpath_mark(struct mpath *m)
 	memset(m->st.first_cmd_ms, 0, sizeof(m->st.first_cmd_ms));
 	memset(m->st.first_ack_ms, 0, sizeof(m->st.first_ack_ms));
 	m->st.max_gap_ms = 0;
-	m->st.last_ack_ms = mono_ms();
+	m->st.last_ack_ms = monotonic_ms();
 }
 
 static bool idle(const struct mpath *m)
@@ -366,7 +358,7 @@ static bool idle(const struct mpath *m)
 /* READ one chunk through the current path, retrying like the writes. */
 static int read_chunk(struct mpath *m, uint32_t chunk, uint8_t *buf)
 {
-	int64_t deadline = mono_ms() + 30000;
+	int64_t deadline = monotonic_ms() + 30000;
 	uint64_t lba = (uint64_t)chunk * CHUNK_BLOCKS;
 	uint8_t cdb[16] = { 0x88 };
 	struct scsi_result res;
@@ -374,7 +366,7 @@ static int read_chunk(struct mpath *m, uint32_t chunk, uint8_t *buf)
 	for (int i = 0; i < 8; i++)
 		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
 	cdb[13] = CHUNK_BLOCKS;
-	while (mono_ms() < deadline) {
+	while (monotonic_ms() < deadline) {
 		if (m->cur < 0)
 			choose(m);
 		if (m->cur < 0) {
@@ -394,13 +386,13 @@ static int read_chunk(struct mpath *m, uint32_t chunk, uint8_t *buf)
 
 int mpath_verify(struct mpath *m)
 {
-	int64_t deadline = mono_ms() + 30000;
+	int64_t deadline = monotonic_ms() + 30000;
 	uint8_t buf[CHUNK_BYTES];
 	uint32_t n = m->qd * m->chunks_per_slot;
 	int ret = 0;
 
 	m->writing = false;
-	while (!idle(m) && mono_ms() < deadline)
+	while (!idle(m) && monotonic_ms() < deadline)
 		mpath_step(m);
 	if (!idle(m))
 		ret = -ETIMEDOUT;

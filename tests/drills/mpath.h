@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmd_timeout.h"
 #include "ledger.h"
 #include "siminit.h"
 
@@ -103,6 +104,5 @@ int mpath_verify(struct mpath *m);
 /* SET TARGET PORT GROUPS: make path i's group Active/Optimized. */
 int mpath_stpg(struct mpath *m, int i);
 
-int64_t mono_ms(void);
 
 #endif
