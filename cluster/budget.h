@@ -7,8 +7,10 @@
  *   command timeout, HA devices    budget      (unless ;tcmur_cmd_time_out)
  *   RTPG implicit transition time  budget
  *   kernel attrib/cmd_time_out     budget / 10, at least 1 s, set when a
- *     LUN whose handler has a cluster lock is added: if lunard dies, the
- *     kernel fails that path's commands within it and multipath moves on
+ *     LUN whose handler has a cluster lock is added: if lunard hangs, the
+ *     kernel fails that path's commands within it (rounded up to whole
+ *     seconds) and multipath moves on; if it dies, its guardian
+ *     (runner/control/guardian.h) fails them at once
  * A takeover then completes within the budget: hold-down, fencing the old
  * owner, and commands that were in flight on it timing out.
  *

@@ -301,6 +301,19 @@ static bool acquire(struct tcmu_device *dev, bool recheck)
 	return false;
 }
 
+void lock_reclaim(struct tcmu_device *dev)
+{
+	if (!lock_enabled(dev))
+		return;
+	refresh_owner(dev);
+	if (lock_owner(dev) != dev->lock.local_tag || lock_is_held(dev))
+		return;
+	lunar_info(dev, "an earlier lunard on this gateway holds the cluster lock (group %u); taking it back",
+		   dev->lock.local_tag);
+	set_state(dev, DLOCK_ACQUIRING);
+	acquire(dev, false);
+}
+
 static bool release(struct tcmu_device *dev)
 {
 	int sts;

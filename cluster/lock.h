@@ -29,8 +29,9 @@
  * Threading: lock_contend(), lock_is_held(), lock_owner() and the request
  * functions from any thread without blocking (the command thread calls
  * them); lock_step() and lock_before_reopen() only on the device's HA
- * agent thread (cluster/agent.h), lock_teardown() after it stopped: the
- * agent is the only caller of the handler's lock callouts.
+ * agent thread (cluster/agent.h), lock_reclaim() before it started and
+ * lock_teardown() after it stopped: one thread at a time calls the
+ * handler's lock callouts.
  */
 #ifndef LUNAR_LOCK_H
 #define LUNAR_LOCK_H
@@ -135,6 +136,17 @@ void lock_resume(struct tcmu_device *dev);
 
 /* The handler reported the lock lost (tcmu_notify_lock_lost).  Any thread. */
 void lock_mark_lost(struct tcmu_device *dev);
+
+/*
+ * Device add, before the agent starts: if the image's owner tag is this
+ * gateway's group while this device does not hold the lock, the holder is
+ * the client of a lunard that served here before and died (a supervised
+ * restart adopting the ring): take the lock back at once, fencing that
+ * client.  The device is still blocked in the kernel, so initiators get
+ * BUSY and retry on the same path — no path failure, no move to another
+ * gateway, whose RTPG already names this group as the owner.
+ */
+void lock_reclaim(struct tcmu_device *dev);
 
 /*
  * Agent thread: carry out a pending acquire or release, refresh the owner

@@ -178,6 +178,11 @@ static void check_timeout_order(struct tcmu_device *dev)
 		   dev->tracker.time_out_s, (unsigned long long)kernel_s);
 }
 
+bool device_is_shared(const struct tcmu_device *dev)
+{
+	return dev->handler->ops->lock;
+}
+
 /*
  * A LUN that gateways share (its handler has a cluster lock) must not
  * leave the initiator waiting on a dead lunard for the kernel's default
@@ -187,11 +192,10 @@ static void check_timeout_order(struct tcmu_device *dev)
  */
 static void set_kernel_cmd_timeout(struct tcmu_device *dev)
 {
-	struct tcmur_handler *ops = dev->handler->ops;
 	char val[16];
 	int ret;
 
-	if (!ops->lock)
+	if (!device_is_shared(dev))
 		return;
 	snprintf(val, sizeof(val), "%u", budget_kernel_cmd_timeout_s());
 	ret = transport_write_attr(dev->transport, "attrib/cmd_time_out", val);
@@ -318,6 +322,7 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	if (ret)
 		goto fail_early;
 	alua_refresh(dev);
+	lock_reclaim(dev);
 	ret = cmdproc_start(dev);
 	if (ret) {
 		lunar_err(dev, "cannot start command thread: %s", strerror(-ret));

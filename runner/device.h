@@ -137,6 +137,12 @@ struct tcmu_device {
 /* Create, open and start serving.  Takes ownership of transport. */
 int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	       struct tcmu_device **out);
+/*
+ * Gateways share the device's backend: its handler has a cluster lock
+ * (the HA LUNs: kernel timeout from the failover budget, guardian).
+ */
+bool device_is_shared(const struct tcmu_device *dev);
+
 /* Stop, drain, close and free (safe on NULL). */
 void device_remove(struct tcmu_device *dev);
 

@@ -20,8 +20,10 @@
 #include "cmd_timeout.h"
 #include "config.h"
 #include "control/dbus.h"
+#include "control/guardian.h"
 #include "control/sim_server.h"
 #include "control/tcmu_devices.h"
+#include "control/uio.h"
 #include "events.h"
 #include "handler.h"
 #include "log.h"
@@ -163,6 +165,10 @@ int main(int argc, char **argv)
 			  o.nofile, strerror(-ret));
 		return 1;
 	}
+	/* Forks: before handlers or GLib start any thread. */
+	if (!o.sim_socket && (ret = guardian_start(uio_fail_inflight)))
+		lunar_warn(NULL, "no guardian process (%s): if lunard dies, shared LUNs wait for the kernel's cmd_time_out",
+			   strerror(-ret));
 	n = handlers_load_dir(o.handler_path);
 	lunar_info(NULL, "%d handler(s) loaded from %s", n < 0 ? 0 : n,
 		   o.handler_path);
@@ -182,6 +188,7 @@ int main(int argc, char **argv)
 	ret = 0;
 	dbus_service_stop();
 out:
+	guardian_stop();
 	events_shutdown();
 	handlers_unload_all();
 	lunar_info(NULL, "lunard stopped");

@@ -23,6 +23,7 @@
 
 #include "attr.h"
 #include "device.h"
+#include "guardian.h"
 #include "kmod.h"
 #include "log.h"
 #include "netlink.h"
@@ -259,10 +260,15 @@ static gboolean job_done(gpointer data)
 	struct job *job = data;
 	struct kdev *kd = job->kd;
 
-	if (job->opened)
+	if (job->opened) {
 		kd->dev = job->opened;
-	if (job->removed)
+		if (device_is_shared(kd->dev))
+			guardian_watch(kd->hba, kd->name);
+	}
+	if (job->removed) {
 		kd->dev = NULL;
+		guardian_unwatch(kd->hba, kd->name);
+	}
 	g_free(job);
 	kd->busy = false;
 	if (!g_queue_is_empty(&kd->pending))

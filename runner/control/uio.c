@@ -147,6 +147,11 @@ int uio_cfgfs_write(const char *hba, const char *dev, const char *name,
 	return sysfs_write(path, value, strlen(value));
 }
 
+int uio_fail_inflight(const char *hba, const char *dev)
+{
+	return uio_cfgfs_write(hba, dev, "action/reset_ring", "2");
+}
+
 static int uio_write_attr(struct lunar_transport *t, const char *name,
 			  const char *value)
 {

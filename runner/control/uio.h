@@ -37,6 +37,13 @@ int uio_transport_open(const char *uio_name, const struct uio_identity *id,
 int uio_cfgfs_write(const char *hba, const char *dev, const char *name,
 		    const char *value);
 
+/*
+ * Fail back every command in <hba>/<dev>'s ring with CHECK CONDITION
+ * (action/reset_ring 2), e.g. once the daemon serving it died.  0 or
+ * -errno.
+ */
+int uio_fail_inflight(const char *hba, const char *dev);
+
 /* Read /sys/class/uio/<uio_name>/name into buf.  0 or -errno. */
 int uio_read_name(const char *uio_name, char *buf, size_t size);
 

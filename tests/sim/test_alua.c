@@ -272,6 +272,39 @@ static void test_explicit_stpg_moves_the_lock(void **state)
 	close_pair(&p);
 }
 
+/*
+ * lunard restarted on the owning gateway (adopting its device) takes back
+ * the lock its dead predecessor held under the gateway's group while the
+ * device is added: the first write is served, the predecessor is fenced.
+ * A device of another group added meanwhile takes nothing.
+ */
+static void test_restart_on_owner_takes_its_lock_back(void **state)
+{
+	struct pair p;
+	struct siminit *again, *other;
+	struct scsi_result res;
+
+	(void)state;
+	open_pair(&p, "reclaim", "explicit");
+	stpg(p.gw[0], 1, 0, &res);
+	assert_good(&res);
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	/* gw1's lunard "dies": its device is left as it is; a new one comes. */
+	again = open_gw("reclaim", "explicit;gw1:1:local,gw2:2");
+	assert_true(lock_is_held(siminit_device(again)));
+	drain_ua(again);
+	assert_int_equal(write1(again, 3, &res), 0);
+	assert_good(&res);
+	assert_int_equal(write1(p.gw[0], 4, &res), 0);
+	assert_int_not_equal(res.status, STATUS_GOOD);
+	other = open_gw("reclaim", "explicit;gw1:1,gw2:2:local");
+	assert_false(lock_is_held(siminit_device(other)));
+	assert_true(lock_is_held(siminit_device(again)));
+	siminit_close(other);
+	siminit_close(again);
+	close_pair(&p);
+}
+
 static void test_bad_stpg_is_rejected(void **state)
 {
 	struct pair p;
@@ -305,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_implicit_first_access_takes_free_lock),
 		cmocka_unit_test(test_implicit_takeover_waits_for_holddown),
 		cmocka_unit_test(test_explicit_stpg_moves_the_lock),
+		cmocka_unit_test(test_restart_on_owner_takes_its_lock_back),
 		cmocka_unit_test(test_bad_stpg_is_rejected),
 	};
 

@@ -103,7 +103,12 @@ gateway_main() {
 	if [ -e $X/fail ]; then
 		case $HA_FAIL in
 		poweroff) step "powering off hard"; sync; echo o >/proc/sysrq-trigger ;;
-		kill) step "kill -9 lunard"; kill -9 "$DAEMON_PID" ;;
+		# Restarted 100 ms later, as systemd's Restart=always does
+		# (deploy/systemd/lunard.service); by then the guardian has
+		# failed the dead lunard's commands and the initiator moves.
+		kill) kill_daemon
+			sleep 0.1
+			start_daemon lunard --config /run/tcmu.conf ;;
 		planned) ;;
 		esac
 	fi
@@ -196,6 +201,15 @@ path_to() {
 	return 1
 }
 
+# owner_group: the id of the group gateway A reports active/optimized.
+owner_group() {
+	local id
+	id=$(sg_rtpg -d "$(path_to 1)" 2>/dev/null |
+		awk '/target port group id/ { id = $6 }
+		     /active\/optimized/ && id != "" { print id; exit }')
+	[ -z "$id" ] || echo $((id))
+}
+
 # The largest gap between completions in fio's completion latency logs
 # (entries are not strictly in time order: sorted first).
 max_gap_ms() {
@@ -236,8 +250,7 @@ initiator_main() {
 		echo "fio_status $rc"
 		echo "setup_acquisitions $before"
 		echo "takeovers $(($(acquisitions) - before))"
-		echo "owner_at_end $(sg_rtpg -d "$(path_to 1)" 2>/dev/null |
-			grep -A1 'target port group id : 0x1' | grep -c 'active/optimized')"
+		echo "owner_at_end $(owner_group)"
 		grep -h "cluster lock acquired" "$LOGDIR/lunard.log" | sed 's/^/gateway A: /'
 	} >"$RESULTS/ha.txt"
 	cat "$RESULTS/ha.txt"

@@ -1,0 +1,45 @@
+/*
+ * The guardian: a small process lunard forks at start-up, which outlives
+ * it.  When lunard dies without a clean shutdown (crash, SIGKILL, OOM
+ * killer) the commands it had taken from the rings of gateway-shared LUNs
+ * (handler with a cluster lock) would wait for the kernel's cmd_time_out —
+ * rounded up to whole seconds, so 1 to 2 s at the budget's 1 s — before
+ * the initiator's multipath gave up on this gateway.  The guardian fails
+ * them back at once (action/reset_ring 2: CHECK CONDITION), so the path
+ * fails now and another gateway takes over.  LUNs without a cluster lock
+ * are left alone: their commands wait for a restarted lunard, which adopts
+ * them (BUSY, retried), and their initiators see only delay.
+ *
+ * lunard tells it which devices to fail ("+" / "-" records over a
+ * SOCK_SEQPACKET socket pair) and says "bye" before a clean exit, after
+ * which it fails nothing: a drained daemon has nothing in flight.
+ *
+ * Threading: guardian_start() on the main thread before any other thread
+ * exists (it forks); the rest on the main thread.
+ */
+#ifndef LUNAR_GUARDIAN_H
+#define LUNAR_GUARDIAN_H
+
+/* Fails one device's in-flight commands; 0 or -errno. */
+typedef int (*guardian_fail_fn)(const char *hba, const char *dev);
+
+/*
+ * Fork the guardian; fail is what it calls per watched device when
+ * lunard dies (uio_fail_inflight for the real kernel).  0 or -errno.
+ */
+int guardian_start(guardian_fail_fn fail);
+
+/* Watch or stop watching configfs device <hba>/<dev>. */
+void guardian_watch(const char *hba, const char *dev);
+void guardian_unwatch(const char *hba, const char *dev);
+
+/* Clean exit: the guardian ends without failing anything. */
+void guardian_stop(void);
+
+/*
+ * The guardian's loop on its end of the socket: returns when lunard said
+ * "bye" (0) or died (the number of devices it failed).  Exposed for tests.
+ */
+int guardian_serve(int sock, guardian_fail_fn fail);
+
+#endif
