@@ -57,17 +57,26 @@ static unsigned int effective_timeout(struct tcmu_device *dev, rados_t c,
 	return (unsigned int)(floor + TIMEOUT_MARGIN_S);
 }
 
-static int set_timeouts(rados_t c, unsigned int seconds)
+/*
+ * The op timeouts, and librbd's lock break fencing the owner it breaks
+ * (lock.c relies on it; an explicit blocklist expiry makes the break fail
+ * on Ceph 16.2).
+ */
+static int set_client_options(rados_t c, unsigned int timeout_s)
 {
-	static const char *const options[] = {
-		"rados_osd_op_timeout", "rados_mon_op_timeout", "client_mount_timeout",
-	};
 	char val[16];
+	const char *const options[][2] = {
+		{ "rados_osd_op_timeout", val },
+		{ "rados_mon_op_timeout", val },
+		{ "client_mount_timeout", val },
+		{ "rbd_blocklist_on_break_lock", "true" },
+		{ "rbd_blocklist_expire_seconds", "0" },
+	};
 	int ret = 0;
 
-	snprintf(val, sizeof(val), "%u", seconds);
+	snprintf(val, sizeof(val), "%u", timeout_s);
 	for (size_t i = 0; !ret && i < sizeof(options) / sizeof(options[0]); i++)
-		ret = rados_conf_set(c, options[i], val);
+		ret = rados_conf_set(c, options[i][0], options[i][1]);
 	return ret;
 }
 
@@ -90,10 +99,10 @@ static int configure(struct tcmu_device *dev, const struct lrbd_cfg *cfg,
 			    cfg->conf, strerror(-ret));
 	}
 	*used_timeout = timeout_s ? timeout_s : effective_timeout(dev, c, cfg);
-	ret = set_timeouts(c, *used_timeout);
+	ret = set_client_options(c, *used_timeout);
 	if (ret) {
 		rados_shutdown(c);
-		return lrbd_fail(reason, ret, "cannot set the Ceph client timeouts: %s",
+		return lrbd_fail(reason, ret, "cannot set the Ceph client's timeouts and lock options: %s",
 			    strerror(-ret));
 	}
 	*out = c;
