@@ -155,8 +155,19 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 			return ALUA_TRANSITIONING;
 		return nonowner_state(dev);
 	}
+	/*
+	 * Owner unknown (this gateway lost the lock and its fenced client
+	 * cannot read the tag until reopened, or Ceph is out of reach):
+	 * Active/Non-optimized for the others.  Linux's scsi_dh_alua applies
+	 * every RTPG answer to the port group objects all paths share, so
+	 * calling the real owner's group Standby from here would fail the
+	 * initiator's working path to it, and dm-multipath would activate
+	 * this gateway's group and take the lock back.
+	 */
 	owner = lock_owner(dev);
-	return owner >= 0 && owner == g->id ? ALUA_AO : nonowner_state(dev);
+	if (owner == LOCK_OWNER_UNKNOWN)
+		return ALUA_ANO;
+	return owner == g->id ? ALUA_AO : nonowner_state(dev);
 }
 
 static size_t put_group(struct tcmu_device *dev, const struct alua_group *g,

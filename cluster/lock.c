@@ -209,6 +209,8 @@ void lock_mark_lost(struct tcmu_device *dev)
 	if (was == DLOCK_LOCKED) {
 		set_state(dev, DLOCK_UNLOCKED);
 		l->want = false;
+		/* Someone else holds it; who, a fenced client cannot read. */
+		set_owner(dev, LOCK_OWNER_UNKNOWN);
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (was != DLOCK_LOCKED)

@@ -12,13 +12,18 @@
 #include <unistd.h>
 
 #define RECHECK_MS 500
+#define CHECK_MS 1000
 #define RETRY_MS 10
 #define STATUS_GOOD 0x00
 #define STATUS_CHECK 0x02
 #define STATUS_BUSY 0x08
 #define STATUS_TASK_SET_FULL 0x28
 #define ALUA_AO 0x0
+#define ALUA_STANDBY 0x2
+#define ALUA_UNAVAILABLE 0x3
+#define ALUA_OFFLINE 0xe
 #define ALUA_TRANSITIONING 0xf
+#define STATE_UNKNOWN 0xff
 
 static void sleep_ms(unsigned int ms)
 {
@@ -57,6 +62,7 @@ int mpath_open(struct mpath *m)
 	}
 	for (unsigned int k = 0; k < MPATH_MAX_QD; k++)
 		m->slots[k].path = -1;
+	memset(m->group_state, STATE_UNKNOWN, sizeof(m->group_state));
 	m->cur = -1;
 	m->writing = true;
 	return 0;
@@ -89,6 +95,7 @@ static void fail_path(struct mpath *m, int i, const char *why)
 		siminit_abandon(m->paths[i].si);
 		m->paths[i].si = NULL;
 	}
+	m->paths[i].tur_busy = false;
 	m->st.path_failures++;
 	if (m->cur == i)
 		m->cur = -1;
@@ -137,10 +144,62 @@ static bool rtpg(struct mpath *m, int i, uint8_t *states)
 	     off += 8 + 4u * buf[off + 7]) {
 		unsigned int id = (unsigned int)(buf[off + 2] << 8 | buf[off + 3]);
 
-		if (id >= 1 && id <= MPATH_MAX_PATHS)
+		if (id >= 1 && id <= MPATH_MAX_PATHS) {
 			states[id - 1] = buf[off] & 0x0f;
+			m->group_state[id - 1] = states[id - 1];
+		}
 	}
 	return true;
+}
+
+/* scsi_dh_alua refuses I/O to a group last reported in these states. */
+static bool group_refuses_io(const struct mpath *m, int i)
+{
+	uint8_t st = m->group_state[i];
+
+	return st == ALUA_STANDBY || st == ALUA_UNAVAILABLE || st == ALUA_OFFLINE;
+}
+
+static bool unit_attention(const struct scsi_result *res, uint16_t asc)
+{
+	return res->status == STATUS_CHECK && (res->sense[2] & 0x0f) == 0x06 &&
+	       (uint16_t)(res->sense[12] << 8 | res->sense[13]) == asc;
+}
+
+/*
+ * multipathd's TUR checker on the paths not in use, without blocking the
+ * I/O loop: one TEST UNIT READY in flight per path; a unit attention for
+ * changed access states makes scsi_dh_alua re-read the groups there.
+ */
+static void check_paths(struct mpath *m, int64_t now)
+{
+	static const uint8_t tur[6] = { 0 };
+	bool start = now >= m->check_ms;
+
+	if (start)
+		m->check_ms = now + CHECK_MS;
+	for (int i = 0; i < m->npaths; i++) {
+		struct mpath_path *p = &m->paths[i];
+		uint8_t states[MPATH_MAX_PATHS];
+
+		if (!p->si || i == m->cur)
+			continue;
+		if (p->tur_busy && siminit_poll(p->si, 0) < 0) {
+			fail_path(m, i, "path checker: ring error");
+		} else if (p->tur_busy && p->tur_done) {
+			p->tur_busy = false;
+			if (unit_attention(&p->tur_res, 0x2a06))
+				rtpg(m, i, states);
+		} else if (p->tur_busy && now - p->tur_sent_ms > m->io_timeout_ms) {
+			fail_path(m, i, "path checker timed out");
+		} else if (!p->tur_busy && start) {
+			p->tur_done = false;
+			p->tur_sent_ms = now;
+			p->tur_busy = !siminit_submit(p->si, tur, SIMRING_DIR_NONE,
+						      NULL, 0, &p->tur_res,
+						      &p->tur_done);
+		}
+	}
 }
 
 int mpath_stpg(struct mpath *m, int i)
@@ -202,6 +261,8 @@ static void choose(struct mpath *m)
 		if (pick >= 0 && m->explicit_alua && mpath_stpg(m, pick))
 			pick = -1;
 	}
+	if (pick >= 0)
+		m->group_state[pick] = ALUA_AO;	/* activated, or reported so */
 	m->cur = pick;
 }
 
@@ -324,6 +385,8 @@ void mpath_step(struct mpath *m)
 
 	if (m->cur < 0)
 		choose(m);
+	if (m->cur >= 0 && group_refuses_io(m, m->cur))
+		fail_path(m, m->cur, "its port group was last reported Standby or Unavailable");
 	if (m->cur >= 0) {
 		for (unsigned int k = 0; k < m->qd && m->cur >= 0; k++) {
 			struct mpath_slot *s = &m->slots[k];
@@ -337,6 +400,7 @@ void mpath_step(struct mpath *m)
 	}
 	reap_paths(m);
 	finish_slots(m, monotonic_ms());
+	check_paths(m, monotonic_ms());
 }
 
 void mpath_mark(struct mpath *m)

@@ -11,7 +11,12 @@
  *    ASYMMETRIC ACCESS STATE CHANGED make it choose again;
  *  - a command not completed within the I/O timeout fails its path: the
  *    path is dropped (its commands abandoned) and the writes go on through
- *    another; a dropped path is logged in again by mpath_reconnect().
+ *    another; a dropped path is logged in again by mpath_reconnect();
+ *  - like scsi_dh_alua, every RTPG answer, through whichever path, sets
+ *    the state of every group it lists, and I/O to a group last reported
+ *    Standby, Unavailable or Offline fails its path; a path checker sends
+ *    TEST UNIT READY on the other paths every CHECK_MS and re-reads the
+ *    groups on ASYMMETRIC ACCESS STATE CHANGED.
  * Paths (one LUN per gateway) belong to the caller and may be shared by
  * several initiators, as sessions of several hosts reach one LUN.
  * QD chunks are written at once, each slot to its own chunks, so no two
@@ -47,6 +52,9 @@ struct mpath_slot {
 
 struct mpath_path {
 	struct siminit *si;	/* NULL: down */
+	bool tur_busy, tur_done;	/* the path checker's command */
+	int64_t tur_sent_ms;
+	struct scsi_result tur_res;
 	const char *sock;
 	char alua[128];
 	const char *name;	/* device name prefix on the gateway */
@@ -75,6 +83,8 @@ struct mpath {
 	uint32_t chunk_base, chunks_per_slot;
 	bool writing;
 	int64_t recheck_ms;
+	int64_t check_ms;	/* next path check */
+	uint8_t group_state[MPATH_MAX_PATHS];	/* group id i+1, 0xff: unknown */
 	struct mpath_slot slots[MPATH_MAX_QD];
 	struct ledger *ledger;
 	struct mpath_stats st;

@@ -67,6 +67,13 @@ static double per_minute(const struct scenario_report *rep)
 	return rep->transitions * 60000.0 / (double)ms;
 }
 
+/* Scenarios whose every round moves the lock exactly once. */
+static bool one_move_per_round(const char *name)
+{
+	return !strcmp(name, "kill") || !strcmp(name, "freeze") ||
+	       !strcmp(name, "ceph-loss") || !strcmp(name, "planned");
+}
+
 /* The goal this scenario missed, or NULL. */
 static const char *missed_goal(const struct scenario_report *rep)
 {
@@ -84,6 +91,9 @@ static const char *missed_goal(const struct scenario_report *rep)
 	if ((!strcmp(rep->name, "kill") || !strcmp(rep->name, "freeze")) &&
 	    take.max >= TAKEOVER_MAX_MS)
 		return "takeover at the gateway took 5 s or more";
+	/* One move per round, and the first acquisition of the run. */
+	if (one_move_per_round(rep->name) && rep->transitions > rep->rounds + 1)
+		return "the lock moved more than once per failure";
 	if (!strcmp(rep->name, "disagree") && per_minute(rep) > DISAGREE_PER_MIN_MAX)
 		return "more than 2 lock transitions per minute";
 	return NULL;

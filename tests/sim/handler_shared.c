@@ -5,17 +5,19 @@
  * ("shared/<image>").  Every open is a new client; lock() takes the lock
  * from a previous owner by fencing it (like a blocklist); a fenced client,
  * or one writing while another holds the lock, gets BUSY and reports the
- * lock lost — what handler_rbd does on -ESHUTDOWN / -EROFS.
+ * lock lost — what handler_rbd does on -ESHUTDOWN / -EROFS — and cannot
+ * read the lock tag either.  Images named "slow*" take 1 s to reopen.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libtcmu.h"
 #include "tcmu-runner.h"
 
-#define MAX_IMAGES 8
+#define MAX_IMAGES 16
 #define MAX_CLIENTS 64
 
 struct image {
@@ -60,9 +62,10 @@ static int shared_open(struct tcmu_device *dev, bool reopen)
 	const char *cfg = strchr(tcmu_dev_get_cfgstring(dev), '/');
 	struct client *c = calloc(1, sizeof(*c));
 
-	(void)reopen;
 	if (!c || !cfg)
 		goto fail;
+	if (reopen && !strncmp(cfg + 1, "slow", 4))
+		usleep(1000000);
 	pthread_mutex_lock(&mu);
 	c->img = find_image(cfg + 1, tcmu_lba_to_byte(dev, tcmu_dev_get_num_lbas(dev)));
 	c->id = next_client < MAX_CLIENTS ? next_client++ : 0;
@@ -171,7 +174,9 @@ static int shared_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)
 	int sts = TCMU_STS_NO_LOCK_HOLDERS;
 
 	pthread_mutex_lock(&mu);
-	if (c->img->owner) {
+	if (c->img->fenced[c->id]) {
+		sts = TCMU_STS_FENCED;
+	} else if (c->img->owner) {
 		*tag = c->img->tag;
 		sts = TCMU_STS_OK;
 	}

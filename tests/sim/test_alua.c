@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alua_state.h"
 #include "budget.h"
 #include "device.h"
 #include "handler.h"
@@ -305,6 +306,36 @@ static void test_restart_on_owner_takes_its_lock_back(void **state)
 	close_pair(&p);
 }
 
+/*
+ * A gateway that lost the lock cannot read the new owner until its
+ * reopen: meanwhile its RTPG must not call the new owner's group Standby
+ * (scsi_dh_alua would apply that to the initiator's working path to it).
+ */
+static void test_fenced_gateway_does_not_hide_the_new_owner(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+	uint8_t st[2], secs;
+
+	(void)state;
+	open_pair(&p, "slowfence", "explicit");
+	stpg(p.gw[0], 1, 0, &res);
+	assert_good(&res);
+	stpg(p.gw[1], 2, 0, &res);
+	assert_good(&res);
+	/* gw1 learns it lost the lock; its reopen takes a second. */
+	drain_ua(p.gw[0]);
+	assert_int_equal(write1(p.gw[0], 1, &res), 0);
+	assert_int_not_equal(res.status, STATUS_GOOD);
+	drain_ua(p.gw[0]);
+	rtpg(p.gw[0], st, &secs);
+	assert_int_equal(st[0], ALUA_STANDBY);
+	assert_int_equal(st[1], ALUA_ANO);
+	/* Once reopened it reads the owner and agrees with everyone. */
+	assert_true(rtpg_agrees(&p, 1, 2));
+	close_pair(&p);
+}
+
 static void test_bad_stpg_is_rejected(void **state)
 {
 	struct pair p;
@@ -339,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_implicit_takeover_waits_for_holddown),
 		cmocka_unit_test(test_explicit_stpg_moves_the_lock),
 		cmocka_unit_test(test_restart_on_owner_takes_its_lock_back),
+		cmocka_unit_test(test_fenced_gateway_does_not_hide_the_new_owner),
 		cmocka_unit_test(test_bad_stpg_is_rejected),
 	};
 
