@@ -45,7 +45,7 @@ unsigned int budget_transition_s(void)
 
 unsigned int budget_kernel_cmd_timeout_s(void)
 {
-	return budget >= 20 ? budget / 10 : 1;
+	return budget + (budget >= 5 ? budget / 5 : 1);
 }
 
 LUNAR_EXPORT unsigned int lunar_dev_op_timeout_hint(struct tcmu_device *dev)

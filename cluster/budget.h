@@ -6,11 +6,13 @@
  *   backend op timeout (handlers)  budget / 2  (lunar_dev_op_timeout_hint)
  *   command timeout, HA devices    budget      (unless ;tcmur_cmd_time_out)
  *   RTPG implicit transition time  budget
- *   kernel attrib/cmd_time_out     budget / 10, at least 1 s, set when a
- *     LUN whose handler has a cluster lock is added: if lunard hangs, the
- *     kernel fails that path's commands within it (rounded up to whole
- *     seconds) and multipath moves on; if it dies, its guardian
- *     (runner/control/guardian.h) fails them at once
+ *   kernel attrib/cmd_time_out     budget + budget / 5 (at least + 1 s),
+ *     set when a LUN whose handler has a cluster lock is added: the last
+ *     resort, for a lunard that hangs — a slow backend is lunard's to
+ *     answer (op timeout, then its own command timeout: BUSY, reopen)
+ *     without failing the path, so a Ceph hiccup moves no lock; a lunard
+ *     that dies has its commands failed at once by its guardian
+ *     (runner/control/guardian.h)
  * A takeover then completes within the budget: hold-down, fencing the old
  * owner, and commands that were in flight on it timing out.
  *

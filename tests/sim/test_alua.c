@@ -167,7 +167,7 @@ static void test_inquiry_reports_tpgs_and_port_designators(void **state)
 	assert_int_equal(transport_read_attr(siminit_device(p.gw[1])->transport,
 					     "attrib/cmd_time_out", (char *)buf,
 					     sizeof(buf)), 2);
-	assert_string_equal((char *)buf, "1\n");
+	assert_string_equal((char *)buf, "3\n");
 	close_pair(&p);
 }
 

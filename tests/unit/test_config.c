@@ -130,9 +130,11 @@ static void test_ha_keys(void **state)
 	assert_int_equal(budget_set_s(20), 0);
 	assert_int_equal(budget_holddown_ms(), 4000);
 	assert_int_equal(budget_op_timeout_s(), 10);
-	assert_int_equal(budget_kernel_cmd_timeout_s(), 2);
+	assert_int_equal(budget_kernel_cmd_timeout_s(), 24);
+	assert_int_equal(budget_set_s(2), 0);
+	assert_int_equal(budget_kernel_cmd_timeout_s(), 3);
 	assert_int_equal(budget_set_s(BUDGET_DEFAULT_S), 0);
-	assert_int_equal(budget_kernel_cmd_timeout_s(), 1);
+	assert_int_equal(budget_kernel_cmd_timeout_s(), 12);
 }
 
 static void test_load_file(void **state)

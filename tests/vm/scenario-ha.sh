@@ -70,8 +70,8 @@ gateway_setup() {
 	cfs_write "$bs/control" "dev_config=rbd/rbd/$HA_IMAGE;conf=/run/ceph/ceph.conf"
 	printf 1 >"$bs/enable" || fail "enabling the rbd backstore failed"
 	cfs_write "$bs/wwn/vpd_unit_serial" "$HA_SERIAL"
-	grep -q '^1$' "$bs/attrib/cmd_time_out" ||
-		fail "lunard did not set the budget's cmd_time_out (1 s): $(cat "$bs/attrib/cmd_time_out")"
+	grep -q '^12$' "$bs/attrib/cmd_time_out" ||
+		fail "lunard did not set the budget's cmd_time_out (12 s): $(cat "$bs/attrib/cmd_time_out")"
 	for n in 1 2; do
 		mkdir "$bs/alua/gw$n" || fail "mkdir alua/gw$n"
 		cfs_write "$bs/alua/gw$n/tg_pt_gp_id" $n
