@@ -210,7 +210,8 @@ void lock_mark_lost(struct tcmu_device *dev)
 		set_state(dev, DLOCK_UNLOCKED);
 		l->want = false;
 		/* Someone else holds it; who, a fenced client cannot read. */
-		set_owner(dev, LOCK_OWNER_UNKNOWN);
+		if (lock_owner(dev) == l->local_tag)
+			set_owner(dev, LOCK_OWNER_UNKNOWN);
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (was != DLOCK_LOCKED)

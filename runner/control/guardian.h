@@ -2,13 +2,14 @@
  * The guardian: a small process lunard forks at start-up, which outlives
  * it.  When lunard dies without a clean shutdown (crash, SIGKILL, OOM
  * killer) the commands it had taken from the rings of gateway-shared LUNs
- * (handler with a cluster lock) would wait for the kernel's cmd_time_out —
- * rounded up to whole seconds, so 1 to 2 s at the budget's 1 s — before
- * the initiator's multipath gave up on this gateway.  The guardian fails
- * them back at once (action/reset_ring 2: CHECK CONDITION), so the path
- * fails now and another gateway takes over.  LUNs without a cluster lock
- * are left alone: their commands wait for a restarted lunard, which adopts
- * them (BUSY, retried), and their initiators see only delay.
+ * (handler with a cluster lock) would wait for the kernel's cmd_time_out
+ * (12 s at the default failover budget: it is there for a lunard that
+ * hangs) before the initiator's multipath gave up on this gateway.  The
+ * guardian fails them back at once (action/reset_ring 2: CHECK
+ * CONDITION), so the path fails now and another gateway takes over.  LUNs
+ * without a cluster lock are left alone: their commands wait for a
+ * restarted lunard, which adopts them (BUSY, retried), and their
+ * initiators see only delay.
  *
  * lunard tells it which devices to fail ("+" / "-" records over a
  * SOCK_SEQPACKET socket pair) and says "bye" before a clean exit, after
