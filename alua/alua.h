@@ -9,8 +9,9 @@
  * the device is added and again by INQUIRY, RTPG and STPG — never by a
  * background thread: a configfs read racing the removal of the device
  * waits for lunard's answer to that removal, and removal joins lunard's
- * threads.  Commands cannot race it (the LUN is unexported first).  A device without a group holding a local enabled
- * port reports no ALUA support: every path is active, TPGS = 0, and
+ * threads.  Commands cannot race it (the LUN is unexported first).  A
+ * device without a group holding a local enabled port reports no ALUA
+ * support: every path is active, TPGS = 0, and
  * RTPG/STPG are unsupported commands.  With one, and a handler with lock
  * callouts, states follow the cluster lock (cluster/lock.h; see alua.c).
  *

@@ -184,11 +184,12 @@ bool device_is_shared(const struct tcmu_device *dev)
 }
 
 /*
- * A LUN that gateways share (its handler has a cluster lock) must not
- * leave the initiator waiting on a dead lunard for the kernel's default
- * 30 s: its attrib/cmd_time_out comes from the failover budget.  The
- * kernel takes it only before the LUN is exported, i.e. when the device
- * is created, not when lunard restarts under an exported one.
+ * A LUN that gateways share (its handler has a cluster lock) gets its
+ * attrib/cmd_time_out from the failover budget instead of the kernel's
+ * 30 s: the bound on a lunard that hangs (one that dies is handled by its
+ * guardian).  The kernel takes it only before the LUN is exported, i.e.
+ * when the device is created, not when lunard restarts under an exported
+ * one.
  */
 static void set_kernel_cmd_timeout(struct tcmu_device *dev)
 {

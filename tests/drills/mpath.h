@@ -114,5 +114,4 @@ int mpath_verify(struct mpath *m);
 /* SET TARGET PORT GROUPS: make path i's group Active/Optimized. */
 int mpath_stpg(struct mpath *m, int i);
 
-
 #endif

@@ -103,7 +103,7 @@ gateway_main() {
 	if [ -e $X/fail ]; then
 		case $HA_FAIL in
 		poweroff) step "powering off hard"; sync; echo o >/proc/sysrq-trigger ;;
-		# Restarted 100 ms later, as systemd's Restart=always does
+		# Restarted 100 ms later, as systemd's Restart=on-failure does
 		# (deploy/systemd/lunard.service); by then the guardian has
 		# failed the dead lunard's commands and the initiator moves.
 		kill) kill_daemon
