@@ -137,7 +137,7 @@ LUNAR_EXPORT void tcmu_notify_lock_lost(struct tcmu_device *dev)
 	lunar_warn(dev, "handler reports the cluster lock lost");
 	queue_report(dev);
 	if (lock_enabled(dev))
-		lock_mark_lost(dev);
+		lock_mark_lost(dev, "the handler reported it");
 	else
 		recovery_request(dev, "backend client fenced (lock lost)");
 }

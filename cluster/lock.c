@@ -3,6 +3,7 @@
  */
 #include "lock.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
@@ -197,7 +198,7 @@ void lock_resume(struct tcmu_device *dev)
 		agent_kick(dev);
 }
 
-void lock_mark_lost(struct tcmu_device *dev)
+void lock_mark_lost(struct tcmu_device *dev, const char *why)
 {
 	struct dev_lock *l = &dev->lock;
 	int was;
@@ -216,7 +217,8 @@ void lock_mark_lost(struct tcmu_device *dev)
 	pthread_mutex_unlock(&l->mu);
 	if (was != DLOCK_LOCKED)
 		return;
-	lunar_warn(dev, "cluster lock lost: another gateway owns the image now; serving stops here until the handler is reopened");
+	lunar_warn(dev, "cluster lock lost (%s): serving stops here until the handler is reopened",
+		   why);
 	dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 	recovery_request(dev, "cluster lock lost");
 }
@@ -283,6 +285,7 @@ static bool acquire(struct tcmu_device *dev, bool recheck)
 		return false;
 	sts = ops->lock(dev, dev->lock.local_tag);
 	if (sts == TCMU_STS_OK) {
+		dev->lock.doubt_since_ms = 0;
 		set_owner(dev, dev->lock.local_tag);
 		set_state(dev, DLOCK_LOCKED);
 		dev->lock.transitions++;
@@ -332,15 +335,46 @@ static bool release(struct tcmu_device *dev)
 	return true;
 }
 
+/*
+ * Is a lock this gateway believes held still its own?  Another group's
+ * tag on the image says no at once.  A get_lock_state() answer other than
+ * "locked" counts only if it still holds AGENT_PERIOD_MS later with no
+ * "locked" in between: librbd answers "not the owner" for a moment while
+ * it renews its lock cookie after re-registering its watch (after any
+ * OSD reconnect), and a reopen then would give up a lock nobody else
+ * wanted.  A real loss is seen one period later here, or at once by I/O
+ * on the fenced client (tcmu_notify_lock_lost).
+ */
 static void verify_held(struct tcmu_device *dev)
 {
-	int owner = lock_owner(dev);
+	struct dev_lock *l = &dev->lock;
+	int owner = lock_owner(dev), state;
+	int64_t now;
+	char why[80];
 
 	if (!lock_is_held(dev))
 		return;
-	if (dev->handler->ops->get_lock_state(dev) != TCMUR_DEV_LOCK_WRITE_LOCKED ||
-	    (owner >= 0 && owner != dev->lock.local_tag))
-		lock_mark_lost(dev);
+	if (owner >= 0 && owner != l->local_tag) {
+		snprintf(why, sizeof(why), "group %d's tag is on the image", owner);
+		lock_mark_lost(dev, why);
+		return;
+	}
+	state = dev->handler->ops->get_lock_state(dev);
+	if (state == TCMUR_DEV_LOCK_WRITE_LOCKED) {
+		l->doubt_since_ms = 0;
+		return;
+	}
+	now = monotonic_ms();
+	if (!l->doubt_since_ms) {
+		l->doubt_since_ms = now;
+		lunar_dbg(dev, "handler does not confirm the cluster lock; asking again before giving it up");
+	}
+	if (now - l->doubt_since_ms < AGENT_PERIOD_MS)
+		return;
+	snprintf(why, sizeof(why), "the handler's lock state has been %s for %lld ms",
+		 state == TCMUR_DEV_LOCK_UNLOCKED ? "unlocked" : "unknown",
+		 (long long)(now - l->doubt_since_ms));
+	lock_mark_lost(dev, why);
 }
 
 void lock_step(struct tcmu_device *dev)

@@ -65,7 +65,7 @@ struct dev_lock {
 	bool want_pending;
 	bool recheck;			/* implicit, owner thought absent */
 	int owner;			/* cached get_lock_tag(); atomic */
-	bool lost;			/* lost since the agent last looked */
+	int64_t doubt_since_ms;		/* agent: held, not confirmed since */
 
 	int64_t contend_first_ms;	/* implicit: non-owner access began */
 	int64_t contend_last_ms;
@@ -134,8 +134,11 @@ void lock_before_reopen(struct tcmu_device *dev);
  */
 void lock_resume(struct tcmu_device *dev);
 
-/* The handler reported the lock lost (tcmu_notify_lock_lost).  Any thread. */
-void lock_mark_lost(struct tcmu_device *dev);
+/*
+ * The lock is gone (why: for the log, e.g. the handler reported it through
+ * tcmu_notify_lock_lost): stop serving and reopen.  Any thread.
+ */
+void lock_mark_lost(struct tcmu_device *dev, const char *why);
 
 /*
  * Device add, before the agent starts: if the image's owner tag is this

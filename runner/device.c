@@ -193,10 +193,15 @@ bool device_is_shared(const struct tcmu_device *dev)
  */
 static void set_kernel_cmd_timeout(struct tcmu_device *dev)
 {
+	uint64_t cur;
 	char val[16];
 	int ret;
 
 	if (!device_is_shared(dev))
+		return;
+	/* A restarted lunard finds it set (and the kernel would refuse). */
+	if (!attr_read_u64(dev->transport, "attrib/cmd_time_out", &cur) &&
+	    cur == budget_kernel_cmd_timeout_s())
 		return;
 	snprintf(val, sizeof(val), "%u", budget_kernel_cmd_timeout_s());
 	ret = transport_write_attr(dev->transport, "attrib/cmd_time_out", val);

@@ -174,5 +174,10 @@ int lrbd_get_lock_state(struct tcmu_device *dev)
 		__atomic_store_n(&rd->fenced, true, __ATOMIC_RELEASE);
 	if (ret == -ESHUTDOWN || (!ret && !owner))
 		return TCMUR_DEV_LOCK_UNLOCKED;
-	return ret ? TCMUR_DEV_LOCK_UNKNOWN : TCMUR_DEV_LOCK_WRITE_LOCKED;
+	if (ret) {
+		tcmu_dev_warn(dev, "%s: cannot ask librbd whether this client owns the lock: %s",
+			      rd->name, strerror(-ret));
+		return TCMUR_DEV_LOCK_UNKNOWN;
+	}
+	return TCMUR_DEV_LOCK_WRITE_LOCKED;
 }

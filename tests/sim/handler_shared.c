@@ -7,6 +7,9 @@
  * or one writing while another holds the lock, gets BUSY and reports the
  * lock lost — what handler_rbd does on -ESHUTDOWN / -EROFS — and cannot
  * read the lock tag either.  Images named "slow*" take 1 s to reopen.
+ * On images named "flaky*" every second get_lock_state() of the owner
+ * says unlocked, as librbd's does for a moment while it renews its lock
+ * cookie after re-registering its watch.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +35,7 @@ struct image {
 struct client {
 	struct image *img;
 	int id;
+	unsigned int state_asked;	/* get_lock_state() calls */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -192,6 +196,8 @@ static int shared_get_lock_state(struct tcmu_device *dev)
 	pthread_mutex_lock(&mu);
 	state = c->img->owner == c->id && !c->img->fenced[c->id] ?
 		TCMUR_DEV_LOCK_WRITE_LOCKED : TCMUR_DEV_LOCK_UNLOCKED;
+	if (!strncmp(c->img->name, "flaky", 5) && c->state_asked++ % 2)
+		state = TCMUR_DEV_LOCK_UNLOCKED;
 	pthread_mutex_unlock(&mu);
 	return state;
 }

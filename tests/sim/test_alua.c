@@ -336,6 +336,34 @@ static void test_fenced_gateway_does_not_hide_the_new_owner(void **state)
 	close_pair(&p);
 }
 
+/*
+ * An owner whose handler now and then says "not locked" for a moment
+ * (librbd renewing its lock cookie) keeps the lock and keeps serving;
+ * one that is fenced still gives it up.
+ */
+static void test_owner_keeps_lock_through_a_passing_doubt(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+
+	(void)state;
+	open_pair(&p, "flaky", "explicit");
+	stpg(p.gw[0], 1, 0, &res);
+	assert_good(&res);
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	usleep(3000000);	/* six checks, every second one doubtful */
+	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_int_equal(write1(p.gw[0], 2, &res), 0);
+	assert_good(&res);
+	assert_int_equal(siminit_device(p.gw[0])->lock.transitions, 1);
+	/* Fenced by the other gateway while idle: noticed without I/O. */
+	stpg(p.gw[1], 2, 0, &res);
+	assert_good(&res);
+	assert_true(rtpg_agrees(&p, 1, 2));
+	assert_false(lock_is_held(siminit_device(p.gw[0])));
+	close_pair(&p);
+}
+
 static void test_bad_stpg_is_rejected(void **state)
 {
 	struct pair p;
@@ -371,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_explicit_stpg_moves_the_lock),
 		cmocka_unit_test(test_restart_on_owner_takes_its_lock_back),
 		cmocka_unit_test(test_fenced_gateway_does_not_hide_the_new_owner),
+		cmocka_unit_test(test_owner_keeps_lock_through_a_passing_doubt),
 		cmocka_unit_test(test_bad_stpg_is_rejected),
 	};
 

@@ -51,7 +51,8 @@ net_setup() {
 	iptables -t nat -A POSTROUTING -o eth0 -s 127.0.0.0/8 -j MASQUERADE ||
 		fail "iptables MASQUERADE"
 	mkdir -p /run/ceph
-	{ cat "$HA_CEPH/ceph.conf"; printf '[client]\nadmin socket = /run/ceph/$name.$pid.asok\nlog file = /run/ceph/$name.log\n'; } \
+	# Client logs (librados/librbd errors) land with lunard's in the results.
+	{ cat "$HA_CEPH/ceph.conf"; printf '[client]\nadmin socket = /run/ceph/$name.$pid.asok\nlog file = %s/ceph-$name.$pid.log\n' "$LOGDIR"; } \
 		>/run/ceph/ceph.conf
 	local mon
 	mon=$(grep -o '127\.0\.0\.1:[0-9]*' /run/ceph/ceph.conf | head -n 1)
@@ -243,15 +244,19 @@ initiator_main() {
 	*) touch $X/fail ;;
 	esac
 	wait "$fio_pid" || rc=$?
+	# Read before gateway B hears the run is over: its guest then stops.
+	local after owner
+	after=$(acquisitions)
+	owner=$(owner_group)
 	touch $X/a.done
 	cp /tmp/ha_clat.*.log "$RESULTS/" 2>/dev/null || true
 	{
 		echo "pause_ms $(max_gap_ms /tmp/ha_clat.*.log)"
 		echo "fio_status $rc"
 		echo "setup_acquisitions $before"
-		echo "takeovers $(($(acquisitions) - before))"
-		echo "owner_at_end $(owner_group)"
-		grep -h "cluster lock acquired" "$LOGDIR/lunard.log" | sed 's/^/gateway A: /'
+		echo "takeovers $((after - before))"
+		echo "owner_at_end $owner"
+		{ grep -h "cluster lock acquired" "$LOGDIR/lunard.log" || true; } | sed 's/^/gateway A: /'
 	} >"$RESULTS/ha.txt"
 	cat "$RESULTS/ha.txt"
 	multipath -ll >"$RESULTS/multipath.txt" 2>&1 || true
