@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* Forks: before handlers or GLib start any thread. */
-	if (!o.sim_socket && (ret = guardian_start(uio_fail_inflight)))
+	if (!o.sim_socket && (ret = guardian_start(uio_fail_inflight, TCMU_HOST_LOCK)))
 		lunar_warn(NULL, "no guardian process (%s): if lunard dies, shared LUNs wait for the kernel's cmd_time_out",
 			   strerror(-ret));
 	n = handlers_load_dir(o.handler_path);

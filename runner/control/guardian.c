@@ -5,8 +5,10 @@
 #include "guardian.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -18,11 +20,12 @@
 /* "+<hba>/<dev>": hba is "user_<n>", dev at most 127 bytes. */
 #define GUARD_MSG_MAX 160
 #define GUARD_BYE "bye"
+#define DEATH_GRACE_MS 200
 
 static int guard_sock = -1;
 
-/* Fail every watched device; returns how many there were. */
-static int fail_all(GHashTable *watched, guardian_fail_fn fail)
+/* Fail every watched device (logging each the first time); how many. */
+static int fail_each(GHashTable *watched, guardian_fail_fn fail, bool first)
 {
 	GHashTableIter it;
 	gpointer key;
@@ -36,18 +39,79 @@ static int fail_all(GHashTable *watched, guardian_fail_fn fail)
 
 		snprintf(hba, sizeof(hba), "%.*s", (int)(dev - 1 - name), name);
 		ret = fail(hba, dev);
+		n++;
+		if (!first)
+			continue;
 		if (ret)
 			lunar_err(NULL, "%s/%s: lunard died and its in-flight commands could not be failed back: %s; the initiator waits for the kernel's cmd_time_out",
 				  hba, dev, strerror(-ret));
 		else
 			lunar_warn(NULL, "%s/%s: lunard died; its in-flight commands were failed back so the initiator moves to another gateway now",
 				   hba, dev);
-		n++;
 	}
 	return n;
 }
 
-int guardian_serve(int sock, guardian_fail_fn fail)
+/*
+ * host_lock's fd, locked; -EAGAIN: another process holds it.  The dying
+ * lunard's own lock goes a moment after its end of our socket closes, so
+ * a conflict is retried for DEATH_GRACE_MS.
+ */
+static int take_lock(const char *host_lock)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(host_lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		lunar_err(NULL, "cannot open %s (%s): failing the dead lunard's commands once, without holding it",
+			  host_lock, strerror(-err));
+		return err;
+	}
+	for (int waited = 0;; waited += 5) {
+		if (!fcntl(fd, F_SETLK, &fl))
+			return fd;
+		err = errno == EACCES ? -EAGAIN : -errno;
+		if (err != -EAGAIN || waited >= DEATH_GRACE_MS)
+			break;
+		usleep(5000);
+	}
+	close(fd);
+	return err;
+}
+
+/*
+ * lunard died: fail its shared LUNs' commands, now and, holding the host
+ * lock, for GUARD_HOLD_MS.  Without the lock a reset could hit a ring a
+ * new lunard serves, so then it fails once (no file) or not at all.
+ */
+static int on_death(GHashTable *watched, guardian_fail_fn fail,
+		    const char *host_lock)
+{
+	int fd = -1, n;
+
+	if (host_lock && g_hash_table_size(watched))
+		fd = take_lock(host_lock);
+	if (fd == -EAGAIN) {
+		lunar_info(NULL, "lunard died, and a new one already holds %s and its devices; nothing to fail",
+			   host_lock);
+		return 0;
+	}
+	n = fail_each(watched, fail, true);
+	if (fd < 0)
+		return n;
+	for (int waited = 0; waited < GUARD_HOLD_MS; waited += GUARD_RETRY_MS) {
+		usleep(GUARD_RETRY_MS * 1000);
+		fail_each(watched, fail, false);
+	}
+	lunar_info(NULL, "failed new commands on the dead lunard's %d shared LUN(s) for %d ms; a restarted lunard may adopt them now",
+		   n, GUARD_HOLD_MS);
+	close(fd);
+	return n;
+}
+
+int guardian_serve(int sock, guardian_fail_fn fail, const char *host_lock)
 {
 	GHashTable *watched = g_hash_table_new_full(g_str_hash, g_str_equal,
 						    g_free, NULL);
@@ -70,25 +134,25 @@ int guardian_serve(int sock, guardian_fail_fn fail)
 		else if (msg[0] == '-')
 			g_hash_table_remove(watched, msg + 1);
 	}
-	ret = fail_all(watched, fail);
+	ret = on_death(watched, fail, host_lock);
 out:
 	g_hash_table_destroy(watched);
 	return ret;
 }
 
 /* In the child: outlive lunard, whatever signal its group gets. */
-static void run_child(int sock, guardian_fail_fn fail)
+static void run_child(int sock, guardian_fail_fn fail, const char *host_lock)
 {
 	static const int ignored[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ignored); i++)
 		signal(ignored[i], SIG_IGN);
 	prctl(PR_SET_NAME, "lunard-guard");
-	guardian_serve(sock, fail);
+	guardian_serve(sock, fail, host_lock);
 	_exit(0);
 }
 
-int guardian_start(guardian_fail_fn fail)
+int guardian_start(guardian_fail_fn fail, const char *host_lock)
 {
 	int sv[2];
 	pid_t pid;
@@ -105,7 +169,7 @@ int guardian_start(guardian_fail_fn fail)
 	}
 	if (!pid) {
 		close(sv[0]);
-		run_child(sv[1], fail);
+		run_child(sv[1], fail, host_lock);
 	}
 	close(sv[1]);
 	guard_sock = sv[0];

@@ -30,8 +30,6 @@
 #include "ring/tcmu_uapi.h"
 #include "uio.h"
 
-/* tcmu-runner's lock file: one of lunard or tcmu-runner per host. */
-#define HOST_LOCK "/run/tcmu.lock"
 #define MAX_JOB_THREADS 64
 
 struct kdev {
@@ -345,18 +343,35 @@ static void adopt_existing(void)
 	closedir(d);
 }
 
-static int take_host_lock(void)
+/* Whether another process holds fd's lock; waits out a guardian's hold. */
+static bool host_lock_busy(int fd)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd = open(HOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	for (int waited = 0; fcntl(fd, F_SETLK, &fl); waited += GUARD_RETRY_MS) {
+		if (waited >= 2 * GUARD_HOLD_MS)
+			return true;
+		if (!waited)
+			lunar_info(NULL, "%s is held (by the guardian of a lunard that died, failing its commands, or by another daemon); waiting up to %d ms",
+				   TCMU_HOST_LOCK, 2 * GUARD_HOLD_MS);
+		usleep(GUARD_RETRY_MS * 1000);
+	}
+	return false;
+}
+
+static int take_host_lock(void)
+{
+	int fd = open(TCMU_HOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
-		lunar_err(NULL, "cannot open %s: %s", HOST_LOCK, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		lunar_err(NULL, "cannot open %s: %s", TCMU_HOST_LOCK, strerror(err));
+		return -err;
 	}
-	if (fcntl(fd, F_SETLK, &fl)) {
+	if (host_lock_busy(fd)) {
 		lunar_err(NULL, "another TCMU daemon (lunard or tcmu-runner) holds %s; only one may serve this host's devices",
-			  HOST_LOCK);
+			  TCMU_HOST_LOCK);
 		close(fd);
 		return -EBUSY;
 	}

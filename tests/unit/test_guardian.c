@@ -1,7 +1,9 @@
 /*
  * The guardian (runner/control/guardian.h): which devices it fails when
- * lunard dies, that a clean exit fails none, and — with a real fork — that
- * it outlives a process that dies without a word.
+ * lunard dies, that a clean exit fails none, that it keeps failing for
+ * the hold time holding the host lock (and fails nothing if a new lunard
+ * holds it), and — with a real fork — that it outlives a process that
+ * dies without a word.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,7 +72,7 @@ static void test_death_fails_what_is_watched(void **state)
 	say(sv[0], "+user_2/c");
 	say(sv[0], "-user_7/never");
 	close(sv[0]);
-	assert_int_equal(guardian_serve(sv[1], record), 2);
+	assert_int_equal(guardian_serve(sv[1], record, NULL), 2);
 	assert_int_equal(nfailed, 2);
 	assert_true(was_failed("user_1/b"));
 	assert_true(was_failed("user_2/c"));
@@ -84,7 +88,7 @@ static void test_clean_exit_fails_nothing(void **state)
 	say(sv[0], "+user_1/a");
 	say(sv[0], "bye");
 	close(sv[0]);
-	assert_int_equal(guardian_serve(sv[1], record), 0);
+	assert_int_equal(guardian_serve(sv[1], record, NULL), 0);
 	assert_int_equal(nfailed, 0);
 	close(sv[1]);
 }
@@ -129,7 +133,7 @@ static void test_outlives_a_killed_daemon(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
-		if (guardian_start(leave_marker))
+		if (guardian_start(leave_marker, NULL))
 			_exit(2);
 		guardian_watch("user_4", "shared");
 		guardian_watch("user_4", "gone");
@@ -148,12 +152,123 @@ static void test_outlives_a_killed_daemon(void **state)
 	rmdir(marker_dir);
 }
 
+static char tally_path[64];
+
+/* In the guardian process: one byte per call. */
+static int tally(const char *hba, const char *dev)
+{
+	int fd = open(tally_path, O_CREAT | O_WRONLY | O_APPEND, 0600);
+
+	(void)hba;
+	(void)dev;
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "x", 1) != 1) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static long tally_count(void)
+{
+	struct stat st;
+
+	return stat(tally_path, &st) ? 0 : (long)st.st_size;
+}
+
+/* Who holds path's lock (a pid), or 0. */
+static pid_t lock_holder(const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(path, O_RDWR);
+	pid_t pid = 0;
+
+	if (fd >= 0 && !fcntl(fd, F_GETLK, &fl) && fl.l_type != F_UNLCK)
+		pid = fl.l_pid;
+	if (fd >= 0)
+		close(fd);
+	return pid;
+}
+
+/* A guardian process serving one watched device whose lunard just died. */
+static pid_t dead_lunard_guardian(const char *host_lock)
+{
+	int sv[2];
+	pid_t pid;
+
+	pair(sv);
+	snprintf(tally_path, sizeof(tally_path), "%s.tally", host_lock);
+	unlink(tally_path);
+	say(sv[0], "+user_5/shared");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		close(sv[0]);
+		_exit(guardian_serve(sv[1], tally, host_lock));
+	}
+	close(sv[1]);
+	close(sv[0]);
+	return pid;
+}
+
+static void test_death_keeps_failing_under_the_host_lock(void **state)
+{
+	char lock[] = "/tmp/lunar-hostlock.XXXXXX";
+	struct timespec t0, t1;
+	pid_t pid, holder = 0;
+	int status, fd = mkstemp(lock);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = dead_lunard_guardian(lock);
+	for (int waited = 0; waited < 500 && holder != pid; waited += 5) {
+		holder = lock_holder(lock);
+		usleep(5000);
+	}
+	assert_int_equal(holder, pid);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= GUARD_HOLD_MS);
+	assert_true(tally_count() >= GUARD_HOLD_MS / GUARD_RETRY_MS / 2);
+	assert_int_equal(lock_holder(lock), 0);
+	unlink(tally_path);
+	unlink(lock);
+}
+
+static void test_new_lunard_holding_the_lock_means_nothing_fails(void **state)
+{
+	char lock[] = "/tmp/lunar-hostlock.XXXXXX";
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int status, fd = mkstemp(lock);
+	pid_t pid;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_SETLK, &fl), 0);	/* the new lunard */
+	pid = dead_lunard_guardian(lock);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(tally_count(), 0);
+	close(fd);
+	unlink(lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_death_fails_what_is_watched),
 		cmocka_unit_test(test_clean_exit_fails_nothing),
 		cmocka_unit_test(test_outlives_a_killed_daemon),
+		cmocka_unit_test(test_death_keeps_failing_under_the_host_lock),
+		cmocka_unit_test(test_new_lunard_holding_the_lock_means_nothing_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
