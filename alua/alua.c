@@ -149,7 +149,7 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 	if (!lock_enabled(dev))
 		return g->state;
 	if (g->local) {
-		if (lock_is_held(dev))
+		if (lock_confirmed(dev))
 			return ALUA_AO;
 		if (lock_wanted(dev))
 			return ALUA_TRANSITIONING;
@@ -157,15 +157,17 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 	}
 	/*
 	 * Owner unknown (this gateway lost the lock and its fenced client
-	 * cannot read the tag until reopened, or Ceph is out of reach):
-	 * Active/Non-optimized for the others.  Linux's scsi_dh_alua applies
-	 * every RTPG answer to the port group objects all paths share, so
-	 * calling the real owner's group Standby from here would fail the
-	 * initiator's working path to it, and dm-multipath would activate
-	 * this gateway's group and take the lock back.
+	 * cannot read the tag until reopened, or Ceph is out of reach), or
+	 * this gateway's hold on it in doubt (it may have been taken, and a
+	 * fenced client cannot read by whom): Active/Non-optimized for the
+	 * others.  Linux's scsi_dh_alua applies every RTPG answer to the
+	 * port group objects all paths share, so calling the real owner's
+	 * group Standby from here would fail the initiator's working path to
+	 * it, and dm-multipath would activate this gateway's group and take
+	 * the lock back.
 	 */
 	owner = lock_owner(dev);
-	if (owner == LOCK_OWNER_UNKNOWN)
+	if (owner == LOCK_OWNER_UNKNOWN || (lock_is_held(dev) && !lock_confirmed(dev)))
 		return ALUA_ANO;
 	return owner == g->id ? ALUA_AO : nonowner_state(dev);
 }

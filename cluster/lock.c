@@ -75,6 +75,21 @@ static void set_state(struct tcmu_device *dev, int state)
 	__atomic_store_n(&dev->rdev.lock_state, compat[state], __ATOMIC_RELEASE);
 }
 
+static int64_t lock_doubt_since(struct dev_lock *l)
+{
+	return __atomic_load_n(&l->doubt_since_ms, __ATOMIC_ACQUIRE);
+}
+
+static void set_doubt_since(struct dev_lock *l, int64_t ms)
+{
+	__atomic_store_n(&l->doubt_since_ms, ms, __ATOMIC_RELEASE);
+}
+
+bool lock_confirmed(struct tcmu_device *dev)
+{
+	return lock_is_held(dev) && !lock_doubt_since(&dev->lock);
+}
+
 static void set_owner(struct tcmu_device *dev, int owner)
 {
 	__atomic_store_n(&dev->lock.owner, owner, __ATOMIC_RELEASE);
@@ -285,7 +300,7 @@ static bool acquire(struct tcmu_device *dev, bool recheck)
 		return false;
 	sts = ops->lock(dev, dev->lock.local_tag);
 	if (sts == TCMU_STS_OK) {
-		dev->lock.doubt_since_ms = 0;
+		set_doubt_since(&dev->lock, 0);
 		set_owner(dev, dev->lock.local_tag);
 		set_state(dev, DLOCK_LOCKED);
 		dev->lock.transitions++;
@@ -349,7 +364,7 @@ static void verify_held(struct tcmu_device *dev)
 {
 	struct dev_lock *l = &dev->lock;
 	int owner = lock_owner(dev), state;
-	int64_t now;
+	int64_t now, since;
 	char why[80];
 
 	if (!lock_is_held(dev))
@@ -360,20 +375,23 @@ static void verify_held(struct tcmu_device *dev)
 		return;
 	}
 	state = dev->handler->ops->get_lock_state(dev);
-	if (state == TCMUR_DEV_LOCK_WRITE_LOCKED) {
-		l->doubt_since_ms = 0;
+	if (state == TCMUR_DEV_LOCK_WRITE_LOCKED || !lock_is_held(dev)) {
+		set_doubt_since(l, 0);	/* confirmed, or reported lost */
 		return;
 	}
 	now = monotonic_ms();
-	if (!l->doubt_since_ms) {
-		l->doubt_since_ms = now;
+	since = lock_doubt_since(l);
+	if (!since) {
+		set_doubt_since(l, now);
 		lunar_dbg(dev, "handler does not confirm the cluster lock; asking again before giving it up");
-	}
-	if (now - l->doubt_since_ms < AGENT_PERIOD_MS)
 		return;
+	}
+	if (now - since < AGENT_PERIOD_MS)
+		return;
+	set_doubt_since(l, 0);
 	snprintf(why, sizeof(why), "the handler's lock state has been %s for %lld ms",
 		 state == TCMUR_DEV_LOCK_UNLOCKED ? "unlocked" : "unknown",
-		 (long long)(now - l->doubt_since_ms));
+		 (long long)(now - since));
 	lock_mark_lost(dev, why);
 }
 

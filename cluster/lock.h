@@ -65,7 +65,7 @@ struct dev_lock {
 	bool want_pending;
 	bool recheck;			/* implicit, owner thought absent */
 	int owner;			/* cached get_lock_tag(); atomic */
-	int64_t doubt_since_ms;		/* agent: held, not confirmed since */
+	int64_t doubt_since_ms;		/* held, not confirmed since; atomic */
 
 	int64_t contend_first_ms;	/* implicit: non-owner access began */
 	int64_t contend_last_ms;
@@ -87,6 +87,12 @@ void lock_enable(struct tcmu_device *dev, uint16_t local_tag,
 bool lock_enabled(struct tcmu_device *dev);
 
 bool lock_is_held(struct tcmu_device *dev);
+/*
+ * Held, and the handler's last answer confirmed it (after a "not locked"
+ * the agent asks again before it gives the lock up; meanwhile this is
+ * false and REPORT TARGET PORT GROUPS claims nothing).
+ */
+bool lock_confirmed(struct tcmu_device *dev);
 /*
  * Whether this gateway means to hold the lock: it does, is acquiring it,
  * or takes it again after a reopen.

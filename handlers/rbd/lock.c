@@ -170,9 +170,17 @@ int lrbd_get_lock_state(struct tcmu_device *dev)
 	int owner = 0;
 	int ret = rbd_is_exclusive_lock_owner(rd->image, &owner);
 
-	if (ret == -ESHUTDOWN)
+	/*
+	 * Blocklisted: the lock is certainly gone, unlike a mere "not the
+	 * owner", which librbd also answers for a moment while it renews its
+	 * lock cookie; say so now, so this gateway stops claiming the image.
+	 */
+	if (ret == -ESHUTDOWN) {
 		__atomic_store_n(&rd->fenced, true, __ATOMIC_RELEASE);
-	if (ret == -ESHUTDOWN || (!ret && !owner))
+		tcmu_notify_lock_lost(dev);
+		return TCMUR_DEV_LOCK_UNLOCKED;
+	}
+	if (!ret && !owner)
 		return TCMUR_DEV_LOCK_UNLOCKED;
 	if (ret) {
 		tcmu_dev_warn(dev, "%s: cannot ask librbd whether this client owns the lock: %s",

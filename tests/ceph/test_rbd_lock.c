@@ -1,10 +1,10 @@
 /*
  * handler_rbd's cluster lock callouts on a real Ceph, with two LUNs on one
  * image as two gateways would have (each its own Ceph client): lock and
- * tag, takeover with fencing (the old owner's next write fails at once
- * and the runner reopens that LUN on a new, unfenced client),
- * the tag in tcmu-runner 1.5.4's metadata format, a stale tag not
- * reported, unlock.  Exit 77 (skip) without Ceph.
+ * tag, takeover with fencing (the old owner's next lock query reports the
+ * loss, its next write fails at once, and the runner reopens that LUN on
+ * a new, unfenced client), the tag in tcmu-runner 1.5.4's metadata
+ * format, a stale tag not reported, unlock.  Exit 77 (skip) without Ceph.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cephtest.h"
+#include "device.h"
 #include "handler.h"
 #include "scsi_check.h"
 
@@ -81,8 +82,13 @@ static void test_lock_takeover_fences(void **state)
 	assert_true(!strncmp(val, "tcmu_tag=1,rbd_client=", 22));
 	assert_int_equal(write_one(&a, 0), 0);
 
-	/* b takes over: a is fenced before b's lock() returns. */
+	/*
+	 * b takes over: a is fenced before b's lock() returns, and a's next
+	 * lock state query reports the loss at once (blocklisted is certain).
+	 */
 	assert_int_equal(rbd->ops->lock(b.dev, 2), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_state(a.dev), TCMUR_DEV_LOCK_UNLOCKED);
+	assert_int_equal(a.dev->rdev.lock_lost_cnt, 1);
 	assert_int_equal(write_one(&a, 1), STATUS_BUSY);
 	/* a reopens on a new client (cluster/recovery.c)... */
 	assert_int_equal(siminit_wait_recovered(a.si, 10000), 0);

@@ -364,6 +364,33 @@ static void test_owner_keeps_lock_through_a_passing_doubt(void **state)
 	close_pair(&p);
 }
 
+/*
+ * An idle owner whose lock another gateway just took (its handler cannot
+ * tell "fenced" from a passing "not locked") claims nothing while it
+ * checks again: its own group Transitioning, the others Active/Non-
+ * optimized — never itself AO and the new owner Standby.
+ */
+static void test_doubted_lock_is_not_claimed(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+	uint8_t st[2], secs;
+
+	(void)state;
+	open_pair(&p, "doubt", "explicit");
+	stpg(p.gw[0], 1, 0, &res);
+	assert_good(&res);
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	stpg(p.gw[1], 2, 0, &res);
+	assert_good(&res);
+	drain_ua(p.gw[0]);
+	rtpg(p.gw[0], st, &secs);
+	assert_int_equal(st[0], ALUA_TRANSITIONING);
+	assert_int_equal(st[1], ALUA_ANO);
+	assert_true(rtpg_agrees(&p, 1, 2));
+	close_pair(&p);
+}
+
 static void test_bad_stpg_is_rejected(void **state)
 {
 	struct pair p;
@@ -400,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_restart_on_owner_takes_its_lock_back),
 		cmocka_unit_test(test_fenced_gateway_does_not_hide_the_new_owner),
 		cmocka_unit_test(test_owner_keeps_lock_through_a_passing_doubt),
+		cmocka_unit_test(test_doubted_lock_is_not_claimed),
 		cmocka_unit_test(test_bad_stpg_is_rejected),
 	};
 
