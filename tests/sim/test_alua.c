@@ -246,6 +246,15 @@ static void stpg(struct siminit *si, uint16_t id, uint8_t state,
 	cmd_out(si, cdb, buf, sizeof(buf), res);
 }
 
+/* STPG through gateway g: its group Active/Optimized; GOOD expected. */
+static void activate(struct pair *p, int g)
+{
+	struct scsi_result res;
+
+	stpg(p->gw[g], (uint16_t)(g + 1), 0, &res);
+	assert_good(&res);
+}
+
 static void test_explicit_stpg_moves_the_lock(void **state)
 {
 	struct pair p;
@@ -256,13 +265,11 @@ static void test_explicit_stpg_moves_the_lock(void **state)
 	/* Standby paths refuse I/O and never take the lock on their own. */
 	assert_int_equal(write1(p.gw[0], 1, &res), 0);
 	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
-	stpg(p.gw[0], 1, 0, &res);
-	assert_good(&res);
+	activate(&p, 0);
 	assert_true(lock_is_held(siminit_device(p.gw[0])));
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	assert_true(rtpg_agrees(&p, 0, 2));	/* gw1 AO, gw2 Standby */
-	stpg(p.gw[1], 2, 0, &res);
-	assert_good(&res);
+	activate(&p, 1);
 	assert_true(write_until_good(p.gw[1], 2, WAIT_MS));
 	assert_true(rtpg_agrees(&p, 1, 2));
 	/* Standby on the owner's own group gives the lock up. */
@@ -287,8 +294,7 @@ static void test_restart_on_owner_takes_its_lock_back(void **state)
 
 	(void)state;
 	open_pair(&p, "reclaim", "explicit");
-	stpg(p.gw[0], 1, 0, &res);
-	assert_good(&res);
+	activate(&p, 0);
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	/* gw1's lunard "dies": its device is left as it is; a new one comes. */
 	again = open_gw("reclaim", "explicit;gw1:1:local,gw2:2");
@@ -319,10 +325,8 @@ static void test_fenced_gateway_does_not_hide_the_new_owner(void **state)
 
 	(void)state;
 	open_pair(&p, "slowfence", "explicit");
-	stpg(p.gw[0], 1, 0, &res);
-	assert_good(&res);
-	stpg(p.gw[1], 2, 0, &res);
-	assert_good(&res);
+	activate(&p, 0);
+	activate(&p, 1);
 	/* gw1 learns it lost the lock; its reopen takes a second. */
 	drain_ua(p.gw[0]);
 	assert_int_equal(write1(p.gw[0], 1, &res), 0);
@@ -348,8 +352,7 @@ static void test_owner_keeps_lock_through_a_passing_doubt(void **state)
 
 	(void)state;
 	open_pair(&p, "flaky", "explicit");
-	stpg(p.gw[0], 1, 0, &res);
-	assert_good(&res);
+	activate(&p, 0);
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	usleep(3000000);	/* six checks, every second one doubtful */
 	assert_true(lock_is_held(siminit_device(p.gw[0])));
@@ -357,8 +360,7 @@ static void test_owner_keeps_lock_through_a_passing_doubt(void **state)
 	assert_good(&res);
 	assert_int_equal(siminit_device(p.gw[0])->lock.transitions, 1);
 	/* Fenced by the other gateway while idle: noticed without I/O. */
-	stpg(p.gw[1], 2, 0, &res);
-	assert_good(&res);
+	activate(&p, 1);
 	assert_true(rtpg_agrees(&p, 1, 2));
 	assert_false(lock_is_held(siminit_device(p.gw[0])));
 	close_pair(&p);
@@ -373,16 +375,13 @@ static void test_owner_keeps_lock_through_a_passing_doubt(void **state)
 static void test_doubted_lock_is_not_claimed(void **state)
 {
 	struct pair p;
-	struct scsi_result res;
 	uint8_t st[2], secs;
 
 	(void)state;
 	open_pair(&p, "doubt", "explicit");
-	stpg(p.gw[0], 1, 0, &res);
-	assert_good(&res);
+	activate(&p, 0);
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
-	stpg(p.gw[1], 2, 0, &res);
-	assert_good(&res);
+	activate(&p, 1);
 	drain_ua(p.gw[0]);
 	rtpg(p.gw[0], st, &secs);
 	assert_int_equal(st[0], ALUA_TRANSITIONING);
