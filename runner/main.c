@@ -21,6 +21,7 @@
 #include "config.h"
 #include "control/dbus.h"
 #include "control/guardian.h"
+#include "control/host_lock.h"
 #include "control/sim_server.h"
 #include "control/tcmu_devices.h"
 #include "control/uio.h"

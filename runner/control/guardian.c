@@ -5,7 +5,6 @@
 #include "guardian.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "host_lock.h"
 #include "log.h"
 
 /* "+<hba>/<dev>": hba is "user_<n>", dev at most 127 bytes. */
@@ -59,26 +59,12 @@ static int fail_each(GHashTable *watched, guardian_fail_fn fail, bool first)
  */
 static int take_lock(const char *host_lock)
 {
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int fd = open(host_lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	int err;
+	int fd = host_lock_take(host_lock, DEATH_GRACE_MS);
 
-	if (fd < 0) {
-		err = -errno;
-		lunar_err(NULL, "cannot open %s (%s): failing the dead lunard's commands once, without holding it",
-			  host_lock, strerror(-err));
-		return err;
-	}
-	for (int waited = 0;; waited += 5) {
-		if (!fcntl(fd, F_SETLK, &fl))
-			return fd;
-		err = errno == EACCES ? -EAGAIN : -errno;
-		if (err != -EAGAIN || waited >= DEATH_GRACE_MS)
-			break;
-		usleep(5000);
-	}
-	close(fd);
-	return err;
+	if (fd < 0 && fd != -EAGAIN)
+		lunar_err(NULL, "cannot take %s (%s): failing the dead lunard's commands once, without holding it",
+			  host_lock, strerror(-fd));
+	return fd;
 }
 
 /*

@@ -14,7 +14,7 @@
  * Commands the initiator sends after the death (or that the kernel still
  * had queued) would wait in the ring for a restarted lunard, so the
  * guardian keeps failing them for GUARD_HOLD_MS.  It does all of this
- * holding the host lock (tcmu_devices.h), which keeps a restarted lunard
+ * holding the host lock (host_lock.h), which keeps a restarted lunard
  * from adopting the rings meanwhile (a ring reset under a serving daemon
  * would lose its commands); if a new lunard holds it already, that one
  * has the rings and the guardian fails nothing.

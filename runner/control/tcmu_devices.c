@@ -14,7 +14,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "attr.h"
 #include "device.h"
 #include "guardian.h"
+#include "host_lock.h"
 #include "kmod.h"
 #include "log.h"
 #include "netlink.h"
@@ -343,37 +343,24 @@ static void adopt_existing(void)
 	closedir(d);
 }
 
-/* Whether another process holds fd's lock; waits out a guardian's hold. */
-static bool host_lock_busy(int fd)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-	for (int waited = 0; fcntl(fd, F_SETLK, &fl); waited += GUARD_RETRY_MS) {
-		if (waited >= 2 * GUARD_HOLD_MS)
-			return true;
-		if (!waited)
-			lunar_info(NULL, "%s is held (by the guardian of a lunard that died, failing its commands, or by another daemon); waiting up to %d ms",
-				   TCMU_HOST_LOCK, 2 * GUARD_HOLD_MS);
-		usleep(GUARD_RETRY_MS * 1000);
-	}
-	return false;
-}
-
+/* Waits out a dead lunard's guardian (guardian.h), not another daemon. */
 static int take_host_lock(void)
 {
-	int fd = open(TCMU_HOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = host_lock_take(TCMU_HOST_LOCK, 0);
 
-	if (fd < 0) {
-		int err = errno;
-
-		lunar_err(NULL, "cannot open %s: %s", TCMU_HOST_LOCK, strerror(err));
-		return -err;
+	if (fd == -EAGAIN) {
+		lunar_info(NULL, "%s is held (by the guardian of a lunard that died, failing its commands, or by another daemon); waiting up to %d ms",
+			   TCMU_HOST_LOCK, 2 * GUARD_HOLD_MS);
+		fd = host_lock_take(TCMU_HOST_LOCK, 2 * GUARD_HOLD_MS);
 	}
-	if (host_lock_busy(fd)) {
+	if (fd == -EAGAIN) {
 		lunar_err(NULL, "another TCMU daemon (lunard or tcmu-runner) holds %s; only one may serve this host's devices",
 			  TCMU_HOST_LOCK);
-		close(fd);
 		return -EBUSY;
+	}
+	if (fd < 0) {
+		lunar_err(NULL, "cannot take %s: %s", TCMU_HOST_LOCK, strerror(-fd));
+		return fd;
 	}
 	host_lock_fd = fd;
 	return 0;

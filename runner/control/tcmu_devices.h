@@ -14,14 +14,6 @@
 #define LUNAR_TCMU_DEVICES_H
 
 /*
- * The host lock (tcmu-runner's lock file too): one TCMU daemon serves a
- * host's devices.  A dead lunard's guardian holds it while it fails that
- * lunard's commands (guardian.h); tcmu_devices_start() waits that long
- * for it.
- */
-#define TCMU_HOST_LOCK "/run/tcmu.lock"
-
-/*
  * Load target_core_user, block netlink, connect, take over the devices
  * that already exist (block, reset ring, reopen, unblock each).  The
  * caller then starts D-Bus and calls tcmu_devices_ready().  0 or -errno.
