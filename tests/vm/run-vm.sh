@@ -24,13 +24,13 @@
 #   77  qemu, the kernel package or busybox-static cannot be had (skip)
 #  124  the guest booted but the scenario did not finish within --timeout
 #  125  the guest did not boot (qemu failed, kernel panic, boot timed out)
-#
-# A guest that has not booted within LUNAR_VM_BOOT_TIMEOUT s (60) is
-# booted once more:
-# under TCG a guest kernel very rarely stalls in early boot (RCU stall
-# warnings, "timer wakeup didn't happen"; seen once in a CI run).
 #  126  the guest stopped without recording the scenario's status
 #    2  bad usage
+#
+# A guest that has not booted within LUNAR_VM_BOOT_TIMEOUT s (60) is
+# booted once more: under TCG a guest kernel very rarely stalls in early
+# boot (RCU stall warnings, "timer wakeup didn't happen"; seen once in a
+# CI run).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
