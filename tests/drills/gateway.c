@@ -39,6 +39,7 @@ int gateway_init(struct gateway *g, const struct gateway_env *env, int index)
 	snprintf(g->dir, sizeof(g->dir), "%s/gw%d", env->workdir, index + 1);
 	snprintf(g->sock, sizeof(g->sock), "%s/sim.sock", g->dir);
 	snprintf(g->log, sizeof(g->log), "%s/lunard.log", g->dir);
+	snprintf(g->err, sizeof(g->err), "%s/stderr.log", g->dir);
 	if (mkdir(g->dir, 0700) && errno != EEXIST)
 		return -errno;
 	return write_config(g, env->budget_s);
@@ -46,7 +47,7 @@ int gateway_init(struct gateway *g, const struct gateway_env *env, int index)
 
 static void exec_lunard(const struct gateway *g, const struct gateway_env *env)
 {
-	char conf[320], out[320];
+	char conf[320];
 	int fd;
 	gid_t gid = g->gid;
 
@@ -54,8 +55,7 @@ static void exec_lunard(const struct gateway *g, const struct gateway_env *env)
 	/* A drill that dies takes its gateways with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || setgroups(1, &gid) || setgid(gid))
 		_exit(126);
-	snprintf(out, sizeof(out), "%s/stderr.log", g->dir);
-	fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = open(g->err, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		_exit(125);
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/bus", 1);
@@ -77,12 +77,16 @@ int gateway_start(struct gateway *g, const struct gateway_env *env)
 	return lunardproc_wait_socket(g->sock) ? 0 : -ETIMEDOUT;
 }
 
-static void reap(struct gateway *g)
+/* Wait for it: its wait status, or 0 when it was not running. */
+static int reap(struct gateway *g)
 {
-	if (g->pid > 0)
-		waitpid(g->pid, NULL, 0);
+	int status = 0;
+
+	if (g->pid > 0 && waitpid(g->pid, &status, 0) != g->pid)
+		status = -1;
 	g->pid = 0;
 	g->frozen = false;
+	return status;
 }
 
 void gateway_kill(struct gateway *g)
@@ -94,12 +98,19 @@ void gateway_kill(struct gateway *g)
 
 void gateway_stop(struct gateway *g)
 {
+	int status;
+
 	if (g->pid > 0) {
 		if (g->frozen)
 			kill(g->pid, SIGCONT);
 		kill(g->pid, SIGTERM);
 	}
-	reap(g);
+	status = reap(g);
+	if (status) {
+		g->unclean++;
+		fprintf(stderr, "lunar-drill: gateway %d did not stop cleanly (wait status %#x; %s)\n",
+			g->index + 1, (unsigned int)status, g->err);
+	}
 }
 
 void gateway_freeze(struct gateway *g)
@@ -155,4 +166,21 @@ unsigned int gateway_lock_acquisitions(const struct gateway *g)
 		n += strstr(line, "cluster lock acquired") != NULL;
 	fclose(f);
 	return n;
+}
+
+bool gateway_sanitizer_report(const struct gateway *g, char *line, size_t size)
+{
+	static const char *const marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+	};
+	bool found = false;
+	FILE *f = fopen(g->err, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, (int)size, f))
+		for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+			found |= strstr(line, marks[i]) != NULL;
+	fclose(f);
+	return found;
 }

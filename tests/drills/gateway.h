@@ -11,6 +11,7 @@
 #define LUNAR_DRILL_GATEWAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /*
@@ -26,9 +27,11 @@ struct gateway {
 	pid_t pid;		/* 0: not running */
 	bool frozen;
 	bool cut;		/* off Ceph */
+	unsigned int unclean;	/* stops that did not end in exit status 0 */
 	char dir[256];
 	char sock[300];
 	char log[300];
+	char err[300];		/* lunard's stdout and stderr */
 };
 
 struct gateway_env {
@@ -43,7 +46,11 @@ int gateway_init(struct gateway *g, const struct gateway_env *env, int index);
 int gateway_start(struct gateway *g, const struct gateway_env *env);
 /* kill -9 and reap. */
 void gateway_kill(struct gateway *g);
-/* SIGTERM (devices removed, lock released), wait for exit. */
+/*
+ * SIGTERM (devices removed, lock released), wait for exit; an exit status
+ * other than 0 (a crash, or a sanitizer's report at exit) is counted in
+ * g->unclean.
+ */
 void gateway_stop(struct gateway *g);
 void gateway_freeze(struct gateway *g);
 void gateway_thaw(struct gateway *g);
@@ -52,5 +59,11 @@ int gateway_cut(struct gateway *g);
 int gateway_restore(struct gateway *g);
 /* "cluster lock acquired" lines in its log so far. */
 unsigned int gateway_lock_acquisitions(const struct gateway *g);
+/*
+ * The first line of an AddressSanitizer, LeakSanitizer or UBSan report in
+ * its output (a sanitizer build's lunard, killed or not), into line
+ * (size bytes): true; false when there is none.
+ */
+bool gateway_sanitizer_report(const struct gateway *g, char *line, size_t size);
 
 #endif

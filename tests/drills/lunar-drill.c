@@ -16,9 +16,11 @@
  * first acknowledgement), detect_ms (event to first command on the new
  * gateway: the initiator's time to give up the old path), lost and stale
  * writes, lock transitions.  Exit status 0 only when every round passed
- * with no lost or stale write and the goals held (planned pause < 1 s,
- * kill/freeze takeover < 5 s, disagree <= 2 transitions per minute, one
- * lock move per round of kill, freeze, ceph-loss and planned).
+ * with no lost or stale write and the goals of report.h held (every
+ * scenario's pause bounded, kill/freeze takeover < 5 s, disagree <= 2
+ * transitions per minute, one lock move per round of kill, freeze,
+ * ceph-loss and planned); 77 ("SKIP:") without Ceph.  "all" is every
+ * scenario the ALUA type has: planned moves need explicit ALUA.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "gateway.h"
 #include "ledger.h"
 #include "mpath.h"
@@ -79,6 +82,15 @@ static void usage(const char *argv0)
 		argv0);
 }
 
+/*
+ * The initiator sends STPG on failover (explicit ALUA) instead of relying
+ * on the gateways' implicit hold-down.
+ */
+static bool has_stpg(const struct drill *d)
+{
+	return strcmp(d->alua_type, "implicit") != 0;
+}
+
 static int parse_args(struct drill *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -117,9 +129,32 @@ static int parse_args(struct drill *d, int argc, char **argv)
 	}
 	if (!d->scenario || !d->rounds || d->ngw < 2 || d->ngw > MAX_GW ||
 	    (strcmp(d->alua_type, "implicit") && strcmp(d->alua_type, "explicit") &&
-	     strcmp(d->alua_type, "both")))
+	     strcmp(d->alua_type, "both")) || budget_set_s(d->env.budget_s))
 		return -EINVAL;
+	if (!strcmp(d->scenario, "planned") && !has_stpg(d)) {
+		fprintf(stderr, "lunar-drill: planned moves need explicit ALUA (--alua explicit|both)\n");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* Whether scen is run: named, or "all" and possible with this ALUA type. */
+static bool selected(const struct drill *d, const char *scen)
+{
+	if (!strcmp(d->scenario, scen))
+		return true;
+	return !strcmp(d->scenario, "all") && (strcmp(scen, "planned") || has_stpg(d));
+}
+
+/* report.h's bounds for this set-up. */
+static struct drill_goals goals_of(const struct drill *d)
+{
+	return (struct drill_goals){
+		.io_timeout_ms = d->io_timeout_ms,
+		.holddown_ms = has_stpg(d) ? 0 : budget_holddown_ms(),
+		.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS,
+		.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
+	};
 }
 
 /*
@@ -178,7 +213,7 @@ static int open_initiator(struct drill *d, struct mpath *m, int preferred,
 	memset(m, 0, sizeof(*m));
 	m->npaths = d->ngw;
 	m->preferred = preferred;
-	m->explicit_alua = strcmp(d->alua_type, "implicit") != 0;
+	m->explicit_alua = has_stpg(d);
 	m->io_timeout_ms = d->io_timeout_ms;
 	m->cfgstring = d->cfgstring;
 	m->size = IMAGE_SIZE;
@@ -320,11 +355,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 	uint64_t lost0 = d->ledger.lost, stale0 = d->ledger.stale;
 	uint64_t checked0 = d->ledger.checked, acks0 = acks(d);
 
-	report_init(rep, scen, d->rounds);
-	if (!strcmp(scen, "planned") && !strcmp(d->alua_type, "implicit")) {
-		rep->skipped = "planned moves need explicit ALUA (--alua explicit|both)";
-		return 0;
-	}
+	report_init(rep, scen);
 	d->nmp = disagree ? 2 : 1;
 	if (disagree && open_initiator(d, &d->mp[1], 1, QD * CHUNKS_PER_SLOT))
 		return -EIO;
@@ -398,6 +429,26 @@ static void teardown(struct drill *d)
 	ledger_free(&d->ledger);
 }
 
+/*
+ * Every gateway stopped cleanly each time it was asked to and no
+ * sanitizer reported anything in any of them (killed ones included).
+ */
+static bool gateways_clean(const struct drill *d)
+{
+	char line[512];
+	bool clean = true;
+
+	for (int i = 0; i < d->ngw; i++) {
+		if (d->gw[i].unclean)
+			clean = false;
+		if (gateway_sanitizer_report(&d->gw[i], line, sizeof(line))) {
+			fprintf(stderr, "lunar-drill: gateway %d: %s", i + 1, line);
+			clean = false;
+		}
+	}
+	return clean;
+}
+
 int main(int argc, char **argv)
 {
 	struct drill d = {
@@ -407,7 +458,8 @@ int main(int argc, char **argv)
 			 .budget_s = 10 },
 	};
 	struct scenario_report reps[6];
-	int n = 0, ret;
+	struct drill_goals goals;
+	int n = 0, missed, ret;
 
 	if (parse_args(&d, argc, argv)) {
 		usage(argv[0]);
@@ -416,11 +468,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ret = setup(&d);
 	for (size_t i = 0; !ret && i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
-		if (!strcmp(d.scenario, "all") || !strcmp(d.scenario, scenarios[i]))
+		if (selected(&d, scenarios[i]))
 			ret = run_scenario(&d, scenarios[i], &reps[n++]);
 	teardown(&d);
 	if (ret == -ENOENT && !d.ceph_conf) {
-		fprintf(stderr, "lunar-drill: Ceph is not installed; skipped\n");
+		printf("SKIP: Ceph is not installed (apt-get install ceph-mon ceph-osd ceph-common)\n");
 		return 77;
 	}
 	if (ret) {
@@ -431,9 +483,14 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
-	if (report_print(reps, n, d.json, d.env.budget_s, d.alua_type)) {
+	goals = goals_of(&d);
+	missed = report_print(reps, n, d.json, d.env.budget_s, d.alua_type, &goals);
+	if (missed)
 		fprintf(stderr, "lunar-drill: goals missed; logs in %s\n", d.workdir);
+	if (!gateways_clean(&d)) {
+		fprintf(stderr, "lunar-drill: a gateway crashed or a sanitizer reported (above); logs in %s\n",
+			d.workdir);
 		return 1;
 	}
-	return 0;
+	return missed ? 1 : 0;
 }

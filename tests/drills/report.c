@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLANNED_PAUSE_MAX_MS 1000
 #define TAKEOVER_MAX_MS 5000
 #define DISAGREE_PER_MIN_MAX 2.0
 
@@ -16,12 +15,10 @@ struct dist {
 	int64_t p50, p99, max;
 };
 
-void report_init(struct scenario_report *rep, const char *name,
-		 unsigned int rounds)
+void report_init(struct scenario_report *rep, const char *name)
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->name = name;
-	(void)rounds;
 }
 
 void report_round(struct scenario_report *rep, const struct round *r, bool ok)
@@ -67,34 +64,66 @@ static double per_minute(const struct scenario_report *rep)
 	return rep->transitions * 60000.0 / (double)ms;
 }
 
+static bool is(const char *name, const char *scenario)
+{
+	return !strcmp(name, scenario);
+}
+
 /* Scenarios whose every round moves the lock exactly once. */
 static bool one_move_per_round(const char *name)
 {
-	return !strcmp(name, "kill") || !strcmp(name, "freeze") ||
-	       !strcmp(name, "ceph-loss") || !strcmp(name, "planned");
+	return is(name, "kill") || is(name, "freeze") ||
+	       is(name, "ceph-loss") || is(name, "planned");
 }
 
-/* The goal this scenario missed, or NULL. */
-static const char *missed_goal(const struct scenario_report *rep)
+int64_t report_pause_bound_ms(const struct drill_goals *g, const char *name)
 {
-	struct dist pause = distribution(rep, offsetof(struct round, pause_ms));
-	struct dist take = distribution(rep, offsetof(struct round, takeover_ms));
+	if (is(name, "planned"))
+		return g->planned_pause_ms - 1;	/* "under 1 s" */
+	if (is(name, "disagree"))
+		return g->io_timeout_ms;
+	if (is(name, "restart"))
+		return g->io_timeout_ms + g->takeover_slack_ms;
+	return g->io_timeout_ms + g->holddown_ms + g->takeover_slack_ms;
+}
 
-	if (rep->skipped)
-		return NULL;
+/* The first round whose pause is over the bound, or -1. */
+static int first_long_pause(const struct scenario_report *rep, int64_t bound)
+{
+	for (unsigned int i = 0; i < rep->rounds; i++)
+		if (rep->r[i].pause_ms > bound)
+			return (int)i;
+	return -1;
+}
+
+const char *report_missed_goal(const struct scenario_report *rep,
+			       const struct drill_goals *goals,
+			       char *detail, size_t detail_size)
+{
+	struct dist take = distribution(rep, offsetof(struct round, takeover_ms));
+	int64_t bound = report_pause_bound_ms(goals, rep->name);
+	int slow = first_long_pause(rep, bound);
+
+	if (detail && detail_size)
+		detail[0] = 0;
 	if (rep->failed)
 		return "I/O did not resume in some rounds";
 	if (rep->lost || rep->stale)
 		return "lost or stale writes";
-	if (!strcmp(rep->name, "planned") && pause.max >= PLANNED_PAUSE_MAX_MS)
-		return "planned move paused I/O for 1 s or more";
-	if ((!strcmp(rep->name, "kill") || !strcmp(rep->name, "freeze")) &&
+	if (slow >= 0) {
+		if (detail)
+			snprintf(detail, detail_size, "round %d paused %lld ms, bound %lld ms",
+				 slow + 1, (long long)rep->r[slow].pause_ms,
+				 (long long)bound);
+		return "the initiator's pause was over its bound";
+	}
+	if ((is(rep->name, "kill") || is(rep->name, "freeze")) &&
 	    take.max >= TAKEOVER_MAX_MS)
 		return "takeover at the gateway took 5 s or more";
 	/* One move per round, and the first acquisition of the run. */
 	if (one_move_per_round(rep->name) && rep->transitions > rep->rounds + 1)
 		return "the lock moved more than once per failure";
-	if (!strcmp(rep->name, "disagree") && per_minute(rep) > DISAGREE_PER_MIN_MAX)
+	if (is(rep->name, "disagree") && per_minute(rep) > DISAGREE_PER_MIN_MAX)
 		return "more than 2 lock transitions per minute";
 	return NULL;
 }
@@ -105,64 +134,66 @@ static void print_dist_json(const char *key, struct dist d, const char *sep)
 	       (long long)d.p50, (long long)d.p99, (long long)d.max, sep);
 }
 
-static void print_json(const struct scenario_report *rep, const char *sep)
+static void print_json(const struct scenario_report *rep,
+		       const struct drill_goals *goals, const char *sep)
 {
-	const char *missed = missed_goal(rep);
+	char detail[128];
+	const char *missed = report_missed_goal(rep, goals, detail, sizeof(detail));
 
 	printf("{\"scenario\":\"%s\",", rep->name);
-	if (rep->skipped) {
-		printf("\"skipped\":\"%s\"}%s\n", rep->skipped, sep);
-		return;
-	}
 	printf("\"rounds\":%u,\"failed_rounds\":%u,", rep->rounds, rep->failed);
 	print_dist_json("pause_ms", distribution(rep, offsetof(struct round, pause_ms)), ",");
+	printf("\"pause_bound_ms\":%lld,",
+	       (long long)report_pause_bound_ms(goals, rep->name));
 	print_dist_json("takeover_ms", distribution(rep, offsetof(struct round, takeover_ms)), ",");
 	print_dist_json("detect_ms", distribution(rep, offsetof(struct round, detect_ms)), ",");
 	printf("\"writes_acked\":%llu,\"chunks_verified\":%llu,",
 	       (unsigned long long)rep->acked, (unsigned long long)rep->verified);
 	printf("\"lost_writes\":%llu,\"stale_writes\":%llu,\"lock_transitions\":%u,"
-	       "\"transitions_per_min\":%.2f,\"goal_met\":%s%s%s%s}%s\n",
+	       "\"transitions_per_min\":%.2f,\"goal_met\":%s",
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
-	       rep->transitions, per_minute(rep), missed ? "false" : "true",
-	       missed ? ",\"missed\":\"" : "", missed ? missed : "",
-	       missed ? "\"" : "", sep);
+	       rep->transitions, per_minute(rep), missed ? "false" : "true");
+	if (missed)
+		printf(",\"missed\":\"%s%s%s\"", missed, detail[0] ? ": " : "", detail);
+	printf("}%s\n", sep);
 }
 
-static void print_text(const struct scenario_report *rep)
+static void print_text(const struct scenario_report *rep,
+		       const struct drill_goals *goals)
 {
 	struct dist p = distribution(rep, offsetof(struct round, pause_ms));
 	struct dist t = distribution(rep, offsetof(struct round, takeover_ms));
 	struct dist d = distribution(rep, offsetof(struct round, detect_ms));
-	const char *missed = missed_goal(rep);
+	char detail[128];
+	const char *missed = report_missed_goal(rep, goals, detail, sizeof(detail));
 
-	if (rep->skipped) {
-		printf("%-9s skipped: %s\n", rep->name, rep->skipped);
-		return;
-	}
-	printf("%-9s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  lock transitions %u (%.1f/min)  %s%s\n",
+	printf("%-9s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld (bound %lld)  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  lock transitions %u (%.1f/min)  %s%s%s%s\n",
 	       rep->name, rep->rounds, rep->failed, (long long)p.p50,
-	       (long long)p.p99, (long long)p.max, (long long)t.p50,
-	       (long long)t.max, (long long)d.p50,
+	       (long long)p.p99, (long long)p.max,
+	       (long long)report_pause_bound_ms(goals, rep->name),
+	       (long long)t.p50, (long long)t.max, (long long)d.p50,
 	       (unsigned long long)rep->acked, (unsigned long long)rep->verified,
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
 	       rep->transitions, per_minute(rep), missed ? "GOAL MISSED: " : "ok",
-	       missed ? missed : "");
+	       missed ? missed : "", detail[0] ? ": " : "", detail);
 }
 
 int report_print(struct scenario_report *reps, int n, bool json,
-		 unsigned int budget_s, const char *alua)
+		 unsigned int budget_s, const char *alua,
+		 const struct drill_goals *goals)
 {
 	int missed = 0;
 
 	if (json)
-		printf("{\"failover_budget_s\":%u,\"alua\":\"%s\",\"scenarios\":[\n",
-		       budget_s, alua);
+		printf("{\"failover_budget_s\":%u,\"alua\":\"%s\",\"io_timeout_ms\":%u,"
+		       "\"holddown_ms\":%u,\"scenarios\":[\n", budget_s, alua,
+		       goals->io_timeout_ms, goals->holddown_ms);
 	for (int i = 0; i < n; i++) {
-		missed += missed_goal(&reps[i]) != NULL;
+		missed += report_missed_goal(&reps[i], goals, NULL, 0) != NULL;
 		if (json)
-			print_json(&reps[i], i + 1 < n ? "," : "");
+			print_json(&reps[i], goals, i + 1 < n ? "," : "");
 		else
-			print_text(&reps[i]);
+			print_text(&reps[i], goals);
 	}
 	if (json)
 		printf("]}\n");

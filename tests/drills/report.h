@@ -1,11 +1,25 @@
 /*
  * lunar-drill's results: per-round timings, per-scenario counts, the
  * goals they are held to, and the JSON or text report.
+ *
+ * Every scenario's initiator pause (the longest gap between
+ * acknowledgements, in every round) is bounded:
+ *   planned                     < planned_pause_ms (1 s)
+ *   kill, freeze, ceph-loss     <= io_timeout + holddown + takeover slack
+ *   restart                     <= io_timeout + takeover slack
+ *   disagree (no failure)       <= io_timeout
+ * io_timeout is the initiator's (it fails a path whose command takes that
+ * long), holddown the gateways' implicit takeover hold-down (0 when the
+ * initiator sends STPG: explicit ALUA), and the slack what a takeover at
+ * the gateway may take (fencing the old owner, taking the lock, writing
+ * the tag).  Also: kill/freeze takeovers at the gateway < 5 s, at most 2
+ * lock transitions a minute in disagree, one lock move per round.
  */
 #ifndef LUNAR_DRILL_REPORT_H
 #define LUNAR_DRILL_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define REPORT_MAX_ROUNDS 1000
@@ -18,7 +32,6 @@ struct round {
 
 struct scenario_report {
 	const char *name;
-	const char *skipped;	/* why, or NULL */
 	unsigned int rounds, failed;
 	struct round r[REPORT_MAX_ROUNDS];
 	uint64_t acked, verified;	/* writes acknowledged, chunks read back */
@@ -27,12 +40,35 @@ struct scenario_report {
 	int64_t duration_ms;
 };
 
-void report_init(struct scenario_report *rep, const char *name,
-		 unsigned int rounds);
+/* What the drill's set-up implies for the bounds above. */
+struct drill_goals {
+	unsigned int io_timeout_ms;	/* the initiator's */
+	unsigned int holddown_ms;	/* implicit takeover; 0 with STPG */
+	unsigned int takeover_slack_ms;
+	unsigned int planned_pause_ms;
+};
+
+#define REPORT_TAKEOVER_SLACK_MS 1000
+#define REPORT_PLANNED_PAUSE_MS 1000
+
+void report_init(struct scenario_report *rep, const char *name);
 void report_round(struct scenario_report *rep, const struct round *r, bool ok);
+
+/* The largest pause scenario name may show under goals (ms). */
+int64_t report_pause_bound_ms(const struct drill_goals *goals, const char *name);
+
+/*
+ * The goal rep missed, or NULL.  The returned text names the goal; a
+ * missed pause bound also says which round and by how much in *detail
+ * (detail_size bytes; may be NULL).
+ */
+const char *report_missed_goal(const struct scenario_report *rep,
+			       const struct drill_goals *goals,
+			       char *detail, size_t detail_size);
 
 /* Print all scenarios; returns how many missed a goal or failed rounds. */
 int report_print(struct scenario_report *reps, int n, bool json,
-		 unsigned int budget_s, const char *alua);
+		 unsigned int budget_s, const char *alua,
+		 const struct drill_goals *goals);
 
 #endif
