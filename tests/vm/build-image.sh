@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the VM tier's guest kernel and initramfs from Debian packages.
 #
-# usage: build-image.sh CACHE_DIR
+# usage: build-image.sh [--offline] CACHE_DIR
 #
 # CACHE_DIR/debs/   downloaded .deb files (kept: a re-run only re-extracts)
 # CACHE_DIR/image/  vmlinuz, initrd.gz, kernel-version, stamp
@@ -12,12 +12,17 @@
 # busybox-static.  Nothing is installed on the host.  When the image is up
 # to date (same packages, busybox and scripts) nothing is done.
 #
+# deploy/install-deps.sh runs it to download the packages; tests run it
+# with --offline (run-vm.sh), which downloads nothing and builds from the
+# cached packages only, so a test never depends on the network.
+#
 # Exit status: 0 built or up to date, 77 a kernel package, busybox-static
-# or another tool cannot be had (the VM tier skips), 1 anything else.
+# or another tool cannot be had (said in a "SKIP:" line), 1 anything else.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SKIP=77
+OFFLINE=0
 
 # Modules the guest needs, with their modules.dep closure.  crct10dif_generic
 # is a soft dependency of crc-t10dif that modules.dep does not name.
@@ -82,10 +87,11 @@ cached_deb() {
 
 # fetch_deb PKG: print the path of PKG's .deb in the cache, downloading the
 # candidate version when it is not there yet.  Falls back to a cached .deb
-# when apt cannot download (no network, stale lists).
+# when apt cannot download (no network, stale lists), and uses only that
+# with --offline.
 fetch_deb() {
-	local pkg=$1 ver f
-	ver=$(candidate_version "$pkg")
+	local pkg=$1 ver="" f
+	[ "$OFFLINE" = 1 ] || ver=$(candidate_version "$pkg")
 	if [ -n "$ver" ]; then
 		f=$(cached_deb "$pkg" "$ver" || true)
 		if [ -z "$f" ]; then
@@ -98,21 +104,22 @@ fetch_deb() {
 	fi
 	f=$(cached_deb "$pkg" || true)
 	[ -n "$f" ] || return 1
-	log "apt cannot provide $pkg${ver:+ $ver}; using cached $(basename "$f")"
+	[ "$OFFLINE" = 1 ] || log "apt cannot provide $pkg${ver:+ $ver}; using cached $(basename "$f")"
 	echo "$f"
 }
 
 find_kernel_deb() {
-	local pkg
-	pkg=$(kernel_package)
+	local pkg=""
+	[ "$OFFLINE" = 1 ] || pkg=$(kernel_package)
 	if [ -n "$pkg" ]; then
 		fetch_deb "$pkg" && return 0
 	fi
-	# apt knows no linux-image-amd64 (no lists yet?): any cached 6.1 kernel.
+	# Offline, or apt knows no linux-image-amd64 (no lists yet?): the
+	# newest cached 6.1 kernel.
 	local f
 	f=$(printf '%s\n' "$DEBS"/linux-image-6.1.*-amd64_*.deb | sort -V | tail -n 1)
 	[ -f "$f" ] || return 1
-	log "apt knows no linux-image-amd64; using cached $(basename "$f")"
+	[ "$OFFLINE" = 1 ] || log "apt knows no linux-image-amd64; using cached $(basename "$f")"
 	echo "$f"
 }
 
@@ -244,7 +251,8 @@ prune_debs() {
 }
 
 main() {
-	[ $# -eq 1 ] || { echo "usage: $0 CACHE_DIR" >&2; exit 2; }
+	[ "${1:-}" != --offline ] || { OFFLINE=1; shift; }
+	[ $# -eq 1 ] || { echo "usage: $0 [--offline] CACHE_DIR" >&2; exit 2; }
 	need_tools
 	mkdir -p "$1"
 	CACHE=$(cd "$1" && pwd)
@@ -252,9 +260,11 @@ main() {
 	mkdir -p "$DEBS"
 	exec 9>"$CACHE/.lock"
 	flock 9 # one builder per cache; the others wait and then find it done
+	local how="run apt-get update?"
+	[ "$OFFLINE" = 0 ] || how="deploy/install-deps.sh downloads it into $CACHE"
 	KERNEL_DEB=$(find_kernel_deb) ||
-		skip "cannot obtain the linux-image-amd64 kernel package (run apt-get update?)"
-	KMOD_DEB=$(fetch_deb kmod) || skip "cannot obtain the kmod package (run apt-get update?)"
+		skip "cannot obtain the linux-image-amd64 kernel package ($how)"
+	KMOD_DEB=$(fetch_deb kmod) || skip "cannot obtain the kmod package ($how)"
 	STAMP=$(stamp_of "$KERNEL_DEB" "$KMOD_DEB")
 	if [ -f "$IMAGE/vmlinuz" ] && [ -f "$IMAGE/initrd.gz" ] &&
 		[ "$(cat "$IMAGE/stamp" 2>/dev/null)" = "$STAMP" ]; then
