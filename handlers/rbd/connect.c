@@ -58,9 +58,12 @@ static unsigned int effective_timeout(struct tcmu_device *dev, rados_t c,
 }
 
 /*
- * The op timeouts, and librbd's lock break fencing the owner it breaks
+ * The op timeouts; librbd's lock break fencing the owner it breaks
  * (lock.c relies on it; an explicit blocklist expiry makes the break fail
- * on Ceph 16.2).
+ * on Ceph 16.2); and discards that zero what they cannot deallocate: the
+ * LUN reports LBPRZ (unmapped blocks read as zeros, which Linux relies on
+ * to zero with WRITE SAME + UNMAP), while librbd by default skips the
+ * part of a discard that does not cover whole objects.
  */
 static int set_client_options(rados_t c, unsigned int timeout_s)
 {
@@ -71,6 +74,7 @@ static int set_client_options(rados_t c, unsigned int timeout_s)
 		{ "client_mount_timeout", val },
 		{ "rbd_blocklist_on_break_lock", "true" },
 		{ "rbd_blocklist_expire_seconds", "0" },
+		{ "rbd_skip_partial_discard", "false" },
 	};
 	int ret = 0;
 
@@ -102,7 +106,7 @@ static int configure(struct tcmu_device *dev, const struct lrbd_cfg *cfg,
 	ret = set_client_options(c, *used_timeout);
 	if (ret) {
 		rados_shutdown(c);
-		return lrbd_fail(reason, ret, "cannot set the Ceph client's timeouts and lock options: %s",
+		return lrbd_fail(reason, ret, "cannot set the Ceph client's timeouts, lock and discard options: %s",
 			    strerror(-ret));
 	}
 	*out = c;

@@ -139,6 +139,57 @@ static void test_unmap_and_write_same(void **state)
 	free(zero);
 }
 
+/*
+ * The core reports LBPRZ (unmapped blocks read as zeros), and Linux's sd
+ * zeroes with WRITE SAME + UNMAP on such a LUN: UNMAP and WRITE SAME
+ * with UNMAP of a range smaller than an object, not aligned to one, must
+ * read back as zeros too (librbd skips such "partial" discards unless
+ * told not to).  libiscsi's Unmap.Simple found it.
+ */
+static void test_partial_unmap_reads_zeros(void **state)
+{
+	uint8_t data[64 * BS], back[64 * BS], zero[BS] = { 0 };
+	uint8_t param[24] = { 0, 22, 0, 16 };
+	uint8_t unmap[10] = { 0x42, 0, 0, 0, 0, 0, 0, 0, sizeof(param), 0 };
+	uint8_t ws[16] = { 0x93, 0x08 };	/* WRITE SAME(16), UNMAP */
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	make_image(ceph_io, "partial", IMG_SIZE);
+	si = open_rbd_lun("rbd/partial", NULL, IMG_SIZE);
+	pattern(data, sizeof(data), 9);
+	assert_int_equal(siminit_write(si, 0, 64, data, &res), 0);
+	assert_good(&res);
+
+	/* UNMAP blocks 1..8, WRITE SAME + UNMAP of zeros over 17..40. */
+	param[8 + 7] = 1;
+	param[8 + 11] = 8;
+	cmd_out(si, unmap, param, sizeof(param), &res);
+	assert_good(&res);
+	ws[9] = 17;
+	ws[13] = 24;
+	cmd_out(si, ws, zero, BS, &res);
+	assert_good(&res);
+
+	assert_int_equal(siminit_read(si, 0, 64, back, &res), 0);
+	assert_good(&res);
+	for (int i = 0; i < 64; i++) {
+		bool unmapped = (i >= 1 && i <= 8) || (i >= 17 && i <= 40);
+
+		if (memcmp(back + i * BS, unmapped ? zero : data + i * BS, BS))
+			fail_msg("block %d reads back %s", i,
+				 unmapped ? "not zeroed after its unmap" : "changed");
+	}
+	/* librbd sees the same: zeros, and the blocks around them intact. */
+	librbd_read("partial", 0, back, 10 * BS);
+	assert_memory_equal(back, data, BS);
+	for (int i = 1; i <= 8; i++)
+		assert_memory_equal(back + i * BS, zero, BS);
+	assert_memory_equal(back + 9 * BS, data + 9 * BS, BS);
+	siminit_close(si);
+}
+
 static uint64_t read_capacity(struct siminit *si)
 {
 	uint8_t cdb[16] = { 0x9e, 0x10 }, buf[32];
@@ -488,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_lunar_writes_librbd_reads),
 		cmocka_unit_test(test_compare_and_write),
 		cmocka_unit_test(test_unmap_and_write_same),
+		cmocka_unit_test(test_partial_unmap_reads_zeros),
 		cmocka_unit_test(test_resize_in_ceph),
 		cmocka_unit_test(test_snapshot_is_read_only),
 		cmocka_unit_test(test_namespace),
