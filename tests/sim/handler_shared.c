@@ -6,10 +6,12 @@
  * from a previous owner by fencing it (like a blocklist); a fenced client,
  * or one writing while another holds the lock, gets BUSY and reports the
  * lock lost — what handler_rbd does on -ESHUTDOWN / -EROFS — and cannot
- * read the lock tag either.  Images named "slow*" take 1 s to reopen.
- * On images named "flaky*" every second get_lock_state() of the owner
- * says unlocked, as librbd's does for a moment while it renews its lock
- * cookie after re-registering its watch.
+ * read the lock tag either.  Image name prefixes select behaviours:
+ *  - "slow*": a reopen takes 1 s;
+ *  - "flaky*": every second get_lock_state() of the owner says unlocked,
+ *    as librbd's does for a moment while it renews its lock cookie after
+ *    re-registering its watch;
+ *  - "lazylock*": lock() takes 300 ms.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,8 +22,8 @@
 #include "libtcmu.h"
 #include "tcmu-runner.h"
 
-#define MAX_IMAGES 16
-#define MAX_CLIENTS 64
+#define MAX_IMAGES 32
+#define MAX_CLIENTS 256
 
 struct image {
 	char name[64];
@@ -41,6 +43,11 @@ struct client {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct image images[MAX_IMAGES];
 static int next_client = 1;
+
+static bool named(const struct image *img, const char *prefix)
+{
+	return !strncmp(img->name, prefix, strlen(prefix));
+}
 
 static struct image *find_image(const char *name, size_t size)
 {
@@ -148,6 +155,8 @@ static int shared_lock(struct tcmu_device *dev, uint16_t tag)
 	struct client *c = tcmur_dev_get_private(dev);
 	int sts = TCMU_STS_OK;
 
+	if (named(c->img, "lazylock"))
+		usleep(300000);
 	pthread_mutex_lock(&mu);
 	if (c->img->fenced[c->id]) {
 		sts = TCMU_STS_FENCED;
@@ -196,7 +205,7 @@ static int shared_get_lock_state(struct tcmu_device *dev)
 	pthread_mutex_lock(&mu);
 	state = c->img->owner == c->id && !c->img->fenced[c->id] ?
 		TCMUR_DEV_LOCK_WRITE_LOCKED : TCMUR_DEV_LOCK_UNLOCKED;
-	if (!strncmp(c->img->name, "flaky", 5) && c->state_asked++ % 2)
+	if (named(c->img, "flaky") && c->state_asked++ % 2)
 		state = TCMUR_DEV_LOCK_UNLOCKED;
 	pthread_mutex_unlock(&mu);
 	return state;

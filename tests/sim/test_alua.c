@@ -4,8 +4,9 @@
  * handler_shared, whose lock fences the previous owner like an RBD
  * blocklist.  Checks REPORT/SET TARGET PORT GROUPS, INQUIRY TPGS and VPD
  * designators, the implicit takeover policy (no owner: take at once;
- * owner alive: only after the hold-down), explicit STPG moves, and that a
- * fenced gateway stops serving and comes back as standby.
+ * owner alive: only after the hold-down), explicit STPG moves, that a
+ * fenced gateway stops serving and comes back as standby, and how STPG
+ * fails: without a cluster lock and behind another STPG.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +16,13 @@
 #include "budget.h"
 #include "device.h"
 #include "handler.h"
+#include "lock.h"
 #include "scsi_check.h"
 #include "scsi_defs.h"
 
 #define BS 512
 #define WAIT_MS 5000
+#define STATUS_BUSY 0x08
 
 struct pair {
 	struct siminit *gw[2];
@@ -233,17 +236,33 @@ static void test_implicit_takeover_waits_for_holddown(void **state)
 	close_pair(&p);
 }
 
-static void stpg(struct siminit *si, uint16_t id, uint8_t state,
-		 struct scsi_result *res)
+/* An STPG CDB and its one-descriptor parameter list: group id to state. */
+static void stpg_build(uint8_t cdb[12], uint8_t buf[8], uint16_t id,
+		       uint8_t state)
 {
-	uint8_t cdb[12] = { MAINTENANCE_OUT, MO_SET_TARGET_PGS };
-	uint8_t buf[8] = { 0 };
-
-	cdb[9] = sizeof(buf);
+	memset(cdb, 0, 12);
+	memset(buf, 0, 8);
+	cdb[0] = MAINTENANCE_OUT;
+	cdb[1] = MO_SET_TARGET_PGS;
+	cdb[9] = 8;
 	buf[4] = state;
 	buf[6] = (uint8_t)(id >> 8);
 	buf[7] = (uint8_t)id;
+}
+
+static void stpg(struct siminit *si, uint16_t id, uint8_t state,
+		 struct scsi_result *res)
+{
+	uint8_t cdb[12], buf[8];
+
+	stpg_build(cdb, buf, id, state);
 	cmd_out(si, cdb, buf, sizeof(buf), res);
+}
+
+static void assert_busy(const struct scsi_result *res)
+{
+	assert_int_equal(res->ret, 0);
+	assert_int_equal(res->status, STATUS_BUSY);
 }
 
 /* STPG through gateway g: its group Active/Optimized; GOOD expected. */
@@ -415,6 +434,70 @@ static void test_bad_stpg_is_rejected(void **state)
 	close_pair(&p);
 }
 
+/*
+ * A LUN whose handler has no cluster lock (ram) under explicit ALUA: its
+ * states are configfs's (all Active/Optimized here) and no STPG can move
+ * them, so one asking to change this gateway's group is refused with
+ * ILLEGAL REQUEST, SET TARGET PORT GROUPS COMMAND FAILED: a permanent
+ * answer, which no initiator retries (BUSY would have Linux's midlayer
+ * resend it for minutes; scsi_dh_alua reads RTPG after any failed STPG
+ * and finds the group usable as it is).  Descriptors naming only another
+ * gateway's group, or Active/Non-optimized, ask nothing of this one: GOOD.
+ */
+static void test_stpg_without_cluster_lock(void **state)
+{
+	struct siminit_opts o = { .cfgstring = "ram/nolock", .size = 1 << 20,
+				  .alua = "explicit;gw1:1:local,gw2:2" };
+	struct scsi_result res;
+	struct siminit *si;
+	uint8_t st[2], secs;
+
+	(void)state;
+	assert_int_equal(siminit_open(&o, &si), 0);
+	assert_false(lock_enabled(siminit_device(si)));
+	stpg(si, 1, ALUA_AO, &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_STPG_FAILED);
+	stpg(si, 1, ALUA_STANDBY, &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_STPG_FAILED);
+	stpg(si, 2, ALUA_STANDBY, &res);
+	assert_good(&res);
+	stpg(si, 1, ALUA_ANO, &res);
+	assert_good(&res);
+	drain_ua(si);
+	rtpg(si, st, &secs);
+	assert_int_equal(st[0], ALUA_AO);
+	assert_int_equal(st[1], ALUA_AO);
+	assert_true(write_until_good(si, 1, 100));	/* no lock needed */
+	siminit_close(si);
+}
+
+/*
+ * One transition at a time: an STPG arriving while another still waits
+ * for lock() (300 ms on "lazylock") is answered BUSY at once, which
+ * initiators retry (lock_request_stpg); the first completes GOOD.
+ */
+static void test_second_stpg_while_first_waits(void **state)
+{
+	uint8_t cdb[12], buf[8];
+	struct scsi_result first, second;
+	struct pair p;
+	bool done;
+
+	(void)state;
+	open_pair(&p, "lazylock", "explicit");
+	stpg_build(cdb, buf, 1, ALUA_AO);
+	assert_int_equal(siminit_submit(p.gw[0], cdb, SIMRING_DIR_OUT, buf,
+					sizeof(buf), &first, &done), 0);
+	stpg(p.gw[0], 1, ALUA_AO, &second);
+	assert_busy(&second);
+	assert_false(done);
+	assert_int_equal(siminit_wait_all(p.gw[0], WAIT_MS), 0);
+	assert_good(&first);
+	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	close_pair(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +511,8 @@ int main(void)
 		cmocka_unit_test(test_owner_keeps_lock_through_a_passing_doubt),
 		cmocka_unit_test(test_doubted_lock_is_not_claimed),
 		cmocka_unit_test(test_bad_stpg_is_rejected),
+		cmocka_unit_test(test_stpg_without_cluster_lock),
+		cmocka_unit_test(test_second_stpg_while_first_waits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
