@@ -11,7 +11,13 @@
  *  - "flaky*": every second get_lock_state() of the owner says unlocked,
  *    as librbd's does for a moment while it renews its lock cookie after
  *    re-registering its watch;
- *  - "lazylock*": lock() takes 300 ms.
+ *  - "lazylock*": lock() takes 300 ms;
+ *  - "lockfail*", "lockbusy*": the image's first lock() that has to fence
+ *    another owner fails, changing nothing, with TCMU_STS_HW_ERR (say a
+ *    blocklist request the cluster refused) or TCMU_STS_BUSY (another
+ *    gateway won the race); later ones succeed;
+ *  - "unlockfail*", "unlocklost*": the image's first unlock() fails with
+ *    TCMU_STS_HW_ERR, the lock staying held, or released all the same.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +38,7 @@ struct image {
 	int owner;		/* client id, 0: none */
 	uint16_t tag;
 	bool fenced[MAX_CLIENTS];
+	unsigned int fences, unlocks;	/* lock() takeovers, unlock() calls */
 };
 
 struct client {
@@ -150,6 +157,19 @@ static int shared_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	return TCMU_STS_OK;
 }
 
+/* Under mu: fence img's owner, unless this is a fencing meant to fail. */
+static int fence_owner(struct image *img)
+{
+	bool first = !img->fences++;
+
+	if (first && named(img, "lockfail"))
+		return TCMU_STS_HW_ERR;
+	if (first && named(img, "lockbusy"))
+		return TCMU_STS_BUSY;
+	img->fenced[img->owner] = true;
+	return TCMU_STS_OK;
+}
+
 static int shared_lock(struct tcmu_device *dev, uint16_t tag)
 {
 	struct client *c = tcmur_dev_get_private(dev);
@@ -158,11 +178,11 @@ static int shared_lock(struct tcmu_device *dev, uint16_t tag)
 	if (named(c->img, "lazylock"))
 		usleep(300000);
 	pthread_mutex_lock(&mu);
-	if (c->img->fenced[c->id]) {
+	if (c->img->fenced[c->id])
 		sts = TCMU_STS_FENCED;
-	} else {
-		if (c->img->owner && c->img->owner != c->id)
-			c->img->fenced[c->img->owner] = true;
+	else if (c->img->owner && c->img->owner != c->id)
+		sts = fence_owner(c->img);
+	if (sts == TCMU_STS_OK) {
 		c->img->owner = c->id;
 		c->img->tag = tag;
 	}
@@ -173,12 +193,17 @@ static int shared_lock(struct tcmu_device *dev, uint16_t tag)
 static int shared_unlock(struct tcmu_device *dev)
 {
 	struct client *c = tcmur_dev_get_private(dev);
+	int sts = TCMU_STS_OK;
 
 	pthread_mutex_lock(&mu);
-	if (c->img->owner == c->id)
+	if (!c->img->unlocks++ &&
+	    (named(c->img, "unlockfail") || named(c->img, "unlocklost")))
+		sts = TCMU_STS_HW_ERR;
+	if ((sts == TCMU_STS_OK || named(c->img, "unlocklost")) &&
+	    c->img->owner == c->id)
 		c->img->owner = 0;
 	pthread_mutex_unlock(&mu);
-	return TCMU_STS_OK;
+	return sts;
 }
 
 static int shared_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)

@@ -6,7 +6,8 @@
  * designators, the implicit takeover policy (no owner: take at once;
  * owner alive: only after the hold-down), explicit STPG moves, that a
  * fenced gateway stops serving and comes back as standby, and how STPG
- * fails: without a cluster lock and behind another STPG.
+ * fails: without a cluster lock, behind another STPG, and when the
+ * handler's lock() or unlock() fails.
  */
 #include <stdio.h>
 #include <string.h>
@@ -122,8 +123,8 @@ static void rtpg(struct siminit *si, uint8_t states[2], uint8_t *ext_secs)
 	}
 }
 
-/* Wait until both gateways report owner's group AO and the other other. */
-static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
+/* Wait until both gateways report group 1 in state s1 and group 2 in s2. */
+static bool rtpg_all_say(struct pair *p, uint8_t s1, uint8_t s2)
 {
 	for (int waited = 0; waited < WAIT_MS; waited += 50) {
 		bool all = true;
@@ -134,13 +135,19 @@ static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
 			drain_ua(p->gw[g]);
 			rtpg(p->gw[g], st, &secs);
 			assert_int_equal(secs, 2);
-			all &= st[owner] == 0 && st[!owner] == other;
+			all &= st[0] == s1 && st[1] == s2;
 		}
 		if (all)
 			return true;
 		usleep(50000);
 	}
 	return false;
+}
+
+/* Wait until both gateways report owner's group AO and the other other. */
+static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
+{
+	return rtpg_all_say(p, owner ? other : ALUA_AO, owner ? ALUA_AO : other);
 }
 
 static void test_inquiry_reports_tpgs_and_port_designators(void **state)
@@ -498,6 +505,108 @@ static void test_second_stpg_while_first_waits(void **state)
 	close_pair(&p);
 }
 
+/* An explicit pair on image whose group owner+1 holds the lock and serves. */
+static void open_owned_pair(struct pair *p, const char *image, int owner)
+{
+	open_pair(p, image, "explicit");
+	activate(p, owner);
+	assert_true(write_until_good(p->gw[owner], 1, WAIT_MS));
+}
+
+/*
+ * gw1 asks to take the lock gw2 holds and the handler's lock() fails
+ * (image's first fencing fails as *failed says, nothing changes).  The
+ * STPG is not GOOD; gw1's lock state stays UNLOCKED, gw2 keeps the lock
+ * and its I/O, every RTPG still names gw2, gw1 answers I/O Standby; the
+ * STPG sent again succeeds and gw1 serves.
+ */
+static void takeover_fails_once(const char *image, struct scsi_result *failed)
+{
+	struct tcmu_device *dev1;
+	struct scsi_result res;
+	struct pair p;
+
+	open_owned_pair(&p, image, 1);
+	dev1 = siminit_device(p.gw[0]);
+	stpg(p.gw[0], 1, ALUA_AO, failed);
+	assert_int_equal(lock_state(dev1), DLOCK_UNLOCKED);
+	assert_true(lock_is_held(siminit_device(p.gw[1])));
+	assert_true(rtpg_agrees(&p, 1, ALUA_STANDBY));
+	assert_int_equal(write1(p.gw[1], 2, &res), 0);
+	assert_good(&res);
+	assert_int_equal(write1(p.gw[0], 3, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	activate(&p, 0);
+	assert_true(write_until_good(p.gw[0], 4, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
+	close_pair(&p);
+}
+
+/*
+ * A handler error (TCMU_STS_HW_ERR: the backend refused, and will likely
+ * refuse again) fails the STPG with HARDWARE ERROR, SET TARGET PORT
+ * GROUPS COMMAND FAILED, as SPC-4 asks of a transition that failed and
+ * as tcmu-runner 1.5.4 answers: Linux's scsi_dh_alua re-reads RTPG and
+ * dm-multipath moves on to another path group, where BUSY would have its
+ * midlayer resend the STPG here for up to (5 + 1) x 60 s.  A transient
+ * failure (TCMU_STS_BUSY: another gateway won the race) is BUSY, which
+ * initiators retry.
+ */
+static void test_stpg_lock_failure(void **state)
+{
+	struct scsi_result failed;
+
+	(void)state;
+	takeover_fails_once("lockfail", &failed);
+	assert_sense(&failed, HARDWARE_ERROR, ASC_STPG_FAILED);
+	takeover_fails_once("lockbusy", &failed);
+	assert_busy(&failed);
+}
+
+/*
+ * STPG Standby on the owner (gw1) whose unlock() fails: the STPG is not
+ * GOOD (HARDWARE ERROR, SET TARGET PORT GROUPS COMMAND FAILED, as for
+ * lock()), whatever became of the lock.  If the handler still says the
+ * lock is this client's ("unlockfail"), nothing changed: the lock state
+ * goes back to LOCKED and gw1 keeps serving, so every RTPG keeps naming
+ * gw1, which is true; sent again, the STPG releases it.  If the lock went
+ * all the same ("unlocklost"), gw1 stops serving and RTPG says so; sent
+ * again, the STPG finds nothing to do: GOOD.  Either way nobody serves
+ * without the lock and no gateway reports an owner that is not one.
+ */
+static void release_fails_once(const char *image, bool still_held)
+{
+	struct tcmu_device *dev1;
+	struct scsi_result res;
+	struct pair p;
+
+	open_owned_pair(&p, image, 0);
+	dev1 = siminit_device(p.gw[0]);
+	stpg(p.gw[0], 1, ALUA_STANDBY, &res);
+	assert_sense(&res, HARDWARE_ERROR, ASC_STPG_FAILED);
+	if (still_held) {
+		assert_int_equal(lock_state(dev1), DLOCK_LOCKED);
+		assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
+		assert_int_equal(write1(p.gw[0], 2, &res), 0);
+		assert_good(&res);
+	}
+	drain_ua(p.gw[0]);
+	stpg(p.gw[0], 1, ALUA_STANDBY, &res);
+	assert_good(&res);
+	assert_int_equal(lock_state(dev1), DLOCK_UNLOCKED);
+	assert_true(rtpg_all_say(&p, ALUA_STANDBY, ALUA_STANDBY));
+	assert_int_equal(write1(p.gw[0], 3, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	close_pair(&p);
+}
+
+static void test_stpg_unlock_failure(void **state)
+{
+	(void)state;
+	release_fails_once("unlockfail", true);
+	release_fails_once("unlocklost", false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +622,8 @@ int main(void)
 		cmocka_unit_test(test_bad_stpg_is_rejected),
 		cmocka_unit_test(test_stpg_without_cluster_lock),
 		cmocka_unit_test(test_second_stpg_while_first_waits),
+		cmocka_unit_test(test_stpg_lock_failure),
+		cmocka_unit_test(test_stpg_unlock_failure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
