@@ -142,6 +142,9 @@ int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	struct dev_lock *l = &dev->lock;
 	int sts = TCMU_STS_ASYNC_HANDLED;
 
+	/* The agent may be busy reopening for long: nothing to wait for. */
+	if (recovery_active(dev))
+		return TCMU_STS_BUSY;
 	pthread_mutex_lock(&l->mu);
 	if (l->stpg)
 		sts = TCMU_STS_BUSY;

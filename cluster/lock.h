@@ -119,7 +119,7 @@ void lock_contend(struct tcmu_device *dev);
  * when it returned TCMU_STS_HW_ERR.  A failed unlock() that leaves the
  * lock with this client keeps it held and served.  Returns
  * TCMU_STS_ASYNC_HANDLED, or a status for cmd at once: GOOD if nothing
- * is to change, BUSY while another STPG waits.
+ * is to change, BUSY while another STPG waits or the device recovers.
  */
 int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		      bool active);

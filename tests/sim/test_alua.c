@@ -6,8 +6,8 @@
  * designators, the implicit takeover policy (no owner: take at once;
  * owner alive: only after the hold-down), explicit STPG moves, that a
  * fenced gateway stops serving and comes back as standby, and how STPG
- * fails: without a cluster lock, behind another STPG, and when the
- * handler's lock() or unlock() fails.
+ * fails: without a cluster lock, behind another STPG, when the handler's
+ * lock() or unlock() fails, and while the device reopens.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 #include "device.h"
 #include "handler.h"
 #include "lock.h"
+#include "recovery.h"
 #include "scsi_check.h"
 #include "scsi_defs.h"
 
@@ -607,6 +608,59 @@ static void test_stpg_unlock_failure(void **state)
 	release_fails_once("unlocklost", false);
 }
 
+static bool reopening_within(struct tcmu_device *dev, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 5) {
+		if (__atomic_load_n(&dev->recovery.state, __ATOMIC_ACQUIRE) ==
+		    REC_REOPENING)
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+/*
+ * An STPG reaching a gateway that reopens its handler (fenced by the
+ * other's takeover; "slow*" images take 1 s to reopen) is answered BUSY
+ * at once, like every command that needs the handler while it recovers
+ * (cluster/recovery.h): the reopen may take long (backoff up to 5 s,
+ * for as long as the backend is away), and an STPG held meanwhile would
+ * outlive the initiator's timeout.  It changes nothing: the other gateway
+ * keeps the lock; once reopened, the STPG sent again moves it.
+ */
+static void test_stpg_during_reopen(void **state)
+{
+	struct tcmu_device *dev1;
+	struct scsi_result res;
+	struct timespec t0, t1;
+	struct pair p;
+
+	(void)state;
+	open_pair(&p, "slowstpg", "explicit");
+	dev1 = siminit_device(p.gw[0]);
+	activate(&p, 0);
+	activate(&p, 1);
+	drain_ua(p.gw[0]);
+	assert_int_equal(write1(p.gw[0], 1, &res), 0);	/* finds itself fenced */
+	assert_int_not_equal(res.status, STATUS_GOOD);
+	assert_true(reopening_within(dev1, WAIT_MS));
+	drain_ua(p.gw[0]);	/* ALUA STATE CHANGED: the lock was lost */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stpg(p.gw[0], 1, ALUA_AO, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_busy(&res);
+	assert_true(recovery_active(dev1));	/* answered before the reopen ended */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	assert_int_equal(siminit_wait_recovered(p.gw[0], WAIT_MS), 0);
+	assert_true(rtpg_agrees(&p, 1, ALUA_STANDBY));
+	assert_false(lock_is_held(dev1));
+	activate(&p, 0);
+	assert_true(write_until_good(p.gw[0], 2, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
+	close_pair(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_second_stpg_while_first_waits),
 		cmocka_unit_test(test_stpg_lock_failure),
 		cmocka_unit_test(test_stpg_unlock_failure),
+		cmocka_unit_test(test_stpg_during_reopen),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
