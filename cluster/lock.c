@@ -142,6 +142,9 @@ int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	struct dev_lock *l = &dev->lock;
 	int sts = TCMU_STS_ASYNC_HANDLED;
 
+	/* The agent may be busy reopening for long: nothing to wait for. */
+	if (recovery_active(dev))
+		return TCMU_STS_BUSY;
 	pthread_mutex_lock(&l->mu);
 	if (l->stpg)
 		sts = TCMU_STS_BUSY;
@@ -238,7 +241,23 @@ void lock_mark_lost(struct tcmu_device *dev, const char *why)
 	recovery_request(dev, "cluster lock lost");
 }
 
-static void finish_stpg(struct tcmu_device *dev, bool ok)
+/*
+ * The STPG's answer for the status of the handler's lock() or unlock():
+ * an error the backend would likely give again is SPC-4's transition
+ * failure (HARDWARE ERROR, SET TARGET PORT GROUPS COMMAND FAILED), so the
+ * initiator re-reads RTPG and picks another path instead of resending
+ * the STPG here; anything else is worth a retry (BUSY).
+ */
+static int stpg_status(int handler_sts)
+{
+	if (handler_sts == TCMU_STS_OK)
+		return TCMU_STS_OK;
+	return handler_sts == TCMU_STS_HW_ERR ? TCMU_STS_EXPL_TRANSITION_ERR :
+						TCMU_STS_BUSY;
+}
+
+/* Complete the waiting STPG, if any, with the handler's status. */
+static void finish_stpg(struct tcmu_device *dev, int handler_sts)
 {
 	struct lunar_cmd *cmd;
 
@@ -247,7 +266,7 @@ static void finish_stpg(struct tcmu_device *dev, bool ok)
 	dev->lock.stpg = NULL;
 	pthread_mutex_unlock(&dev->lock.mu);
 	if (cmd)
-		cmd_finish(cmd, ok ? TCMU_STS_OK : TCMU_STS_BUSY);
+		cmd_finish(cmd, stpg_status(handler_sts));
 }
 
 /*
@@ -290,14 +309,15 @@ static bool still_free(struct tcmu_device *dev)
 	return false;
 }
 
-static bool acquire(struct tcmu_device *dev, bool recheck)
+/* The handler's lock() status (TCMU_STS_BUSY if no longer free). */
+static int acquire(struct tcmu_device *dev, bool recheck)
 {
 	struct tcmur_handler *ops = dev->handler->ops;
 	int64_t start = monotonic_ms();
 	int sts;
 
 	if (recheck && !still_free(dev))
-		return false;
+		return TCMU_STS_BUSY;
 	sts = ops->lock(dev, dev->lock.local_tag);
 	if (sts == TCMU_STS_OK) {
 		set_doubt_since(&dev->lock, 0);
@@ -307,7 +327,7 @@ static bool acquire(struct tcmu_device *dev, bool recheck)
 		dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 		lunar_info(dev, "cluster lock acquired (group %u) in %lld ms; serving I/O",
 			   dev->lock.local_tag, (long long)(monotonic_ms() - start));
-		return true;
+		return sts;
 	}
 	set_state(dev, DLOCK_UNLOCKED);
 	pthread_mutex_lock(&dev->lock.mu);
@@ -319,7 +339,7 @@ static bool acquire(struct tcmu_device *dev, bool recheck)
 		recovery_request(dev, "this gateway's backend client is fenced");
 	else if (sts == TCMU_STS_TIMEOUT)
 		tcmu_notify_conn_lost(dev);
-	return false;
+	return sts;
 }
 
 void lock_reclaim(struct tcmu_device *dev)
@@ -335,19 +355,33 @@ void lock_reclaim(struct tcmu_device *dev)
 	acquire(dev, false);
 }
 
-static bool release(struct tcmu_device *dev)
+/*
+ * The handler's unlock() status.  When unlock() fails and the handler
+ * still says the lock is this client's, nothing changed: it is held again
+ * and served on (never taken over meanwhile, or the handler would say
+ * otherwise), so the state and RTPG stay true.
+ */
+static int release(struct tcmu_device *dev)
 {
+	struct tcmur_handler *ops = dev->handler->ops;
 	int sts;
 
 	if (!lock_is_held(dev))
-		return true;
+		return TCMU_STS_OK;
 	set_state(dev, DLOCK_UNLOCKED);
 	/* Let admitted I/O finish first; an STPG waiting on us is in flight. */
 	device_wait_inflight(dev, dev->lock.stpg ? 1 : 0);
-	sts = dev->handler->ops->unlock(dev);
+	sts = ops->unlock(dev);
+	if (sts != TCMU_STS_OK &&
+	    ops->get_lock_state(dev) == TCMUR_DEV_LOCK_WRITE_LOCKED) {
+		set_state(dev, DLOCK_LOCKED);
+		lunar_warn(dev, "cannot release the cluster lock (handler status %d); still holding it, serving on",
+			   sts);
+		return sts;
+	}
 	dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 	lunar_info(dev, "cluster lock released%s", sts ? " (handler reported an error)" : "");
-	return true;
+	return sts;
 }
 
 /*
@@ -404,7 +438,7 @@ void lock_step(struct tcmu_device *dev)
 		return;
 	if (recovery_active(dev)) {
 		/* The drain waits for these. */
-		finish_stpg(dev, false);
+		finish_stpg(dev, TCMU_STS_BUSY);
 		answer_refresh_waiters(dev);
 		return;
 	}
@@ -419,7 +453,7 @@ void lock_step(struct tcmu_device *dev)
 		set_state(dev, DLOCK_ACQUIRING);
 	pthread_mutex_unlock(&l->mu);
 	if (held)
-		finish_stpg(dev, true);
+		finish_stpg(dev, TCMU_STS_OK);
 	else if (pending)
 		finish_stpg(dev, want ? acquire(dev, recheck) : release(dev));
 	refresh_owner(dev);
@@ -431,7 +465,7 @@ void lock_teardown(struct tcmu_device *dev)
 {
 	if (!lock_enabled(dev))
 		return;
-	finish_stpg(dev, false);
+	finish_stpg(dev, TCMU_STS_BUSY);
 	answer_refresh_waiters(dev);
 	if (lock_is_held(dev)) {
 		set_state(dev, DLOCK_UNLOCKED);

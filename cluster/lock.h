@@ -111,9 +111,15 @@ void lock_contend(struct tcmu_device *dev);
 
 /*
  * STPG: make this gateway the owner (active) or give the lock up.  cmd
- * completes when the transition has (GOOD) or has not (BUSY, so the
- * initiator may retry or pick another path) happened.  Returns
- * TCMU_STS_ASYNC_HANDLED, or a status for cmd at once.
+ * completes when the transition has (GOOD) or has not happened: BUSY
+ * (the initiator retries) when the handler's lock()/unlock() failed
+ * transiently, the device started recovering, or it is torn down;
+ * TCMU_STS_EXPL_TRANSITION_ERR (HARDWARE ERROR, SET TARGET PORT GROUPS
+ * COMMAND FAILED: the initiator re-reads RTPG and may pick another path)
+ * when it returned TCMU_STS_HW_ERR.  A failed unlock() that leaves the
+ * lock with this client keeps it held and served.  Returns
+ * TCMU_STS_ASYNC_HANDLED, or a status for cmd at once: GOOD if nothing
+ * is to change, BUSY while another STPG waits or the device recovers.
  */
 int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		      bool active);

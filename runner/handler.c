@@ -124,6 +124,33 @@ LUNAR_EXPORT bool tcmur_unregister_handler(struct tcmur_handler *ops)
 	return true;
 }
 
+/* Whether h was registered by the handler_init() of path now running. */
+static bool loading_from(const struct lunar_handler *h, const char *path)
+{
+	return !h->dl && h->path && !strcmp(h->path, path);
+}
+
+/*
+ * handler_init() of path failed after registering some handlers: their
+ * init() ran, so unregistering them calls destroy(), before the caller
+ * unmaps the code both live in.
+ */
+static void unregister_loading(const char *path)
+{
+	for (;;) {
+		struct tcmur_handler *ops = NULL;
+
+		pthread_rwlock_rdlock(&registry_lock);
+		for (struct lunar_handler *h = registry; h && !ops; h = h->next)
+			if (loading_from(h, path))
+				ops = h->ops;
+		pthread_rwlock_unlock(&registry_lock);
+		if (!ops)
+			return;
+		tcmur_unregister_handler(ops);
+	}
+}
+
 int handlers_load_file(const char *path)
 {
 	int (*init)(void);
@@ -145,7 +172,9 @@ int handlers_load_file(const char *path)
 	ret = init();
 	loading_path = NULL;
 	if (ret) {
-		lunar_err(NULL, "handler_init of %s failed: %d", path, ret);
+		lunar_err(NULL, "handler_init of %s failed: %d; unloading it", path, ret);
+		unregister_loading(path);
+		dlclose(dl);
 		return ret < 0 ? ret : -EIO;
 	}
 
@@ -154,7 +183,7 @@ int handlers_load_file(const char *path)
 
 	pthread_rwlock_wrlock(&registry_lock);
 	for (struct lunar_handler *h = registry; h; h = h->next)
-		if (!h->dl && h->path && !strcmp(h->path, path)) {
+		if (loading_from(h, path)) {
 			h->dl = dl;
 			owned = true;
 		}

@@ -28,7 +28,11 @@ struct lunar_handler {
 /* dlopen every handler_*.so in dir.  Returns how many loaded, or -errno. */
 int handlers_load_dir(const char *dir);
 
-/* Load one handler file.  0 or -errno. */
+/*
+ * Load one handler file.  0 or -errno.  A file whose handler_init() fails
+ * keeps nothing registered (what it registered is unregistered, calling
+ * destroy()) and is unloaded.
+ */
 int handlers_load_file(const char *path);
 
 /* Unregister everything (calling destroy()) and dlclose. */

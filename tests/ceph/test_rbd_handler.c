@@ -4,8 +4,10 @@
  * back with librbd and the reverse, COMPARE AND WRITE, UNMAP and WRITE
  * SAME as librbd sees them, a resize done in Ceph reaching the initiator,
  * snapshots and namespaces, the service map, WCE and solid-state media
- * from Ceph's settings, librbd errors as SCSI status, and cfgstrings that
- * cannot work (in process and in the lunard binary).  Exit 77 (skip) without Ceph.
+ * from Ceph's settings, librbd errors as SCSI status, task management
+ * (ABORT TASK, LUN RESET) with writes in flight in Ceph, and cfgstrings
+ * that cannot work (in process and in the lunard binary).  Exit 77 (skip)
+ * without Ceph.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +23,9 @@
 #include "cephtest.h"
 #include "device.h"
 #include "handler.h"
+#include "log.h"
 #include "lunardproc.h"
+#include "ring/tcmu_uapi.h"
 #include "scsi_check.h"
 
 #define SENSE_MISCOMPARE 0x0e
@@ -54,14 +58,28 @@ static void test_lunar_writes_librbd_reads(void **state)
 	siminit_close(si);
 }
 
+/* A 16-byte CDB for opcode at lba over nblocks (WRITE(16), CAW's NLB). */
+static void cdb16(uint8_t cdb[16], uint8_t opcode, uint64_t lba,
+		  uint32_t nblocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = opcode;
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	if (opcode == 0x89) {
+		cdb[13] = (uint8_t)nblocks;
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		cdb[10 + i] = (uint8_t)(nblocks >> (24 - 8 * i));
+}
+
 static void caw(struct siminit *si, uint64_t lba, uint8_t *cmp_and_write,
 		struct scsi_result *res)
 {
-	uint8_t cdb[16] = { 0x89 };
+	uint8_t cdb[16];
 
-	for (int i = 0; i < 8; i++)
-		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-	cdb[13] = 1;
+	cdb16(cdb, 0x89, lba, 1);
 	cmd_out(si, cdb, cmp_and_write, 2 * BS, res);
 }
 
@@ -382,6 +400,162 @@ static void test_osd_op_timeout(void **state)
 	siminit_close(si);
 }
 
+/* A command the TMR test keeps in flight. */
+struct inflight {
+	uint8_t cdb[16];
+	uint8_t *data;
+	size_t len;
+	struct scsi_result res;
+	bool done;
+	uint16_t id;
+};
+
+static void submit(struct siminit *si, struct inflight *c, uint8_t opcode,
+		   uint64_t lba, uint32_t nblocks, uint8_t *data, size_t len)
+{
+	cdb16(c->cdb, opcode, lba, nblocks);
+	c->data = data;
+	c->len = len;
+	assert_int_equal(siminit_submit(si, c->cdb, SIMRING_DIR_OUT, data, len,
+					&c->res, &c->done), 0);
+	c->id = siminit_last_cmd_id(si);
+}
+
+/* Reap completions until *done or ms pass; whether it came. */
+static bool done_within(struct siminit *si, const bool *done, int ms)
+{
+	for (int waited = 0; !*done && waited < ms; waited += 10)
+		assert_int_equal(siminit_poll(si, 10), 0);
+	return *done;
+}
+
+/* The task management to send, and which command it alone cancels. */
+static void tmr_cancels(struct siminit *si, uint8_t type, const uint16_t *ids,
+			uint32_t n, struct inflight *cancelled)
+{
+	struct simring *sr = siminit_ring(si);
+
+	assert_int_equal(simring_tmr(sr, type, ids, n), 0);
+	simring_notify_user(sr);
+	assert_true(done_within(si, &cancelled->done, 3000));
+	assert_int_equal(cancelled->res.ret, 0);
+	assert_int_equal(cancelled->res.status, STATUS_BUSY);
+}
+
+static bool log_has(const char *path, const char *line)
+{
+	char buf[1 << 16];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, line) != NULL;
+}
+
+enum { CAW1, W1, W2, W3, CAW2, NR_TMR_CMDS };
+
+/*
+ * ABORT TASK and LUN RESET while writes sit in Ceph (the OSD paused, so
+ * they stay in flight however fast it is): a command still waiting for
+ * an overlapping COMPARE AND WRITE (W3 behind CAW1, CAW2 behind W1) and
+ * named by the TMR completes at once, BUSY (the kernel ignores the status
+ * of what it aborted), and never reaches the handler; commands already
+ * in librbd cannot be recalled through the 1.5.4 ABI and complete
+ * normally once the OSD runs again.  Each command completes exactly once
+ * (a second completion would break the simulated ring), the LUN keeps
+ * serving, the medium holds what the completed commands wrote and
+ * nothing of the aborted ones, and the log names what each TMR named and
+ * how many it stopped.
+ */
+static void test_tmr_with_writes_in_flight(void **state)
+{
+	const size_t big = 2048 * BS;	/* 1 MiB: 16 objects */
+	uint8_t *w1 = malloc(big), *w2 = malloc(big), *back = malloc(big);
+	uint8_t caw1[2 * BS] = { 0 }, caw2[2 * BS] = { 0 }, w3[8 * BS];
+	uint16_t abort_ids[2], reset_ids[4];
+	struct inflight c[NR_TMR_CMDS];
+	char logdir[300], logfile[320];
+	struct scsi_result res;
+	struct siminit *si;
+
+	(void)state;
+	assert_true(w1 && w2 && back);
+	make_image(ceph_io, "tmr", IMG_SIZE);
+	snprintf(logdir, sizeof(logdir), "%s/tmr-log", ceph_dir);
+	snprintf(logfile, sizeof(logfile), "%s/lunard.log", logdir);
+	assert_int_equal(log_open(logdir), 0);
+	si = open_rbd_lun("rbd/tmr", NULL, IMG_SIZE);
+	pattern(back, BS, 20);
+	write_read_back(si, 8000, 1, back, BS);	/* librbd takes its lock */
+	pattern(w1, big, 21);
+	pattern(w2, big, 22);
+	pattern(caw1 + BS, BS, 23);
+	pattern(caw2 + BS, BS, 24);
+	pattern(w3, sizeof(w3), 25);
+
+	/* Paused briefly: well under the PG read lease (2.4 s here). */
+	assert_int_equal(kill(osd_pid(), SIGSTOP), 0);
+	/* CAW1 first: an exclusive range waits for every lock-free write. */
+	submit(si, &c[CAW1], 0x89, 4096, 1, caw1, sizeof(caw1));
+	submit(si, &c[W1], 0x8a, 0, 2048, w1, big);
+	submit(si, &c[W2], 0x8a, 2048, 2048, w2, big);
+	submit(si, &c[W3], 0x8a, 4096, 8, w3, sizeof(w3));
+	submit(si, &c[CAW2], 0x89, 100, 1, caw2, sizeof(caw2));
+
+	abort_ids[0] = c[W2].id;
+	abort_ids[1] = c[W3].id;
+	tmr_cancels(si, TCMU_TMR_ABORT_TASK, abort_ids, 2, &c[W3]);
+	assert_false(c[CAW2].done);	/* waiting too, but not named */
+	/* The kernel names every command of the LUN still in the ring. */
+	reset_ids[0] = c[W1].id;
+	reset_ids[1] = c[W2].id;
+	reset_ids[2] = c[CAW1].id;
+	reset_ids[3] = c[CAW2].id;
+	tmr_cancels(si, TCMU_TMR_LUN_RESET, reset_ids, 4, &c[CAW2]);
+	assert_false(c[W1].done || c[W2].done || c[CAW1].done);
+
+	assert_int_equal(kill(osd_pid(), SIGCONT), 0);
+	assert_int_equal(siminit_wait_all(si, 30000), 0);
+	assert_good(&c[W1].res);
+	assert_good(&c[W2].res);
+	assert_good(&c[CAW1].res);
+	assert_null(simring_error(siminit_ring(si)));
+	assert_int_equal(simring_inflight(siminit_ring(si)), 0);
+
+	assert_int_equal(siminit_read(si, 0, 2048, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, w1, big);	/* CAW2 never landed */
+	assert_int_equal(siminit_read(si, 2048, 2048, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, w2, big);
+	assert_int_equal(siminit_read(si, 4096, 8, back, &res), 0);
+	assert_good(&res);
+	assert_memory_equal(back, caw1 + BS, BS);	/* W3 never landed */
+	memset(w3, 0, sizeof(w3));
+	assert_memory_equal(back + BS, w3, 7 * BS);
+	pattern(back, 4 * BS, 26);
+	write_read_back(si, 6000, 4, back, 4 * BS);
+
+	assert_true(log_has(logfile, "task management ABORT TASK named 2 command(s); 1 aborted before reaching the handler"));
+	assert_true(log_has(logfile, "task management LUN RESET named 4 command(s); 1 aborted before reaching the handler"));
+	siminit_close(si);
+	log_close();
+	free(w1);
+	free(w2);
+	free(back);
+}
+
+/* A failed TMR test must not leave the OSD paused or lunar logging there. */
+static int resume_osd(void **state)
+{
+	(void)state;
+	log_close();
+	return kill(osd_pid(), SIGCONT);
+}
+
 static uint16_t rotation_rate(struct siminit *si)
 {
 	uint8_t cdb[6] = { 0x12, 0x01, 0xb1, 0, 64, 0 }, buf[64];
@@ -548,6 +722,12 @@ int main(void)
 		cmocka_unit_test(test_lunard_keeps_serving),
 		cmocka_unit_test(test_write_cache_and_media),
 		cmocka_unit_test(test_blocklisted_client),
+		cmocka_unit_test_teardown(test_tmr_with_writes_in_flight, resume_osd),
+		/*
+		 * Last: its OSD pause outlasts the PG read lease, and on a
+		 * one-OSD cluster a PG can stay "laggy" after it, blocking
+		 * later operations on it.
+		 */
 		cmocka_unit_test(test_osd_op_timeout),
 	};
 

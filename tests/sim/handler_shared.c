@@ -6,10 +6,18 @@
  * from a previous owner by fencing it (like a blocklist); a fenced client,
  * or one writing while another holds the lock, gets BUSY and reports the
  * lock lost — what handler_rbd does on -ESHUTDOWN / -EROFS — and cannot
- * read the lock tag either.  Images named "slow*" take 1 s to reopen.
- * On images named "flaky*" every second get_lock_state() of the owner
- * says unlocked, as librbd's does for a moment while it renews its lock
- * cookie after re-registering its watch.
+ * read the lock tag either.  Image name prefixes select behaviours:
+ *  - "slow*": a reopen takes 1 s;
+ *  - "flaky*": every second get_lock_state() of the owner says unlocked,
+ *    as librbd's does for a moment while it renews its lock cookie after
+ *    re-registering its watch;
+ *  - "lazylock*": lock() takes 300 ms;
+ *  - "lockfail*", "lockbusy*": the image's first lock() that has to fence
+ *    another owner fails, changing nothing, with TCMU_STS_HW_ERR (say a
+ *    blocklist request the cluster refused) or TCMU_STS_BUSY (another
+ *    gateway won the race); later ones succeed;
+ *  - "unlockfail*", "unlocklost*": the image's first unlock() fails with
+ *    TCMU_STS_HW_ERR, the lock staying held, or released all the same.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,8 +28,8 @@
 #include "libtcmu.h"
 #include "tcmu-runner.h"
 
-#define MAX_IMAGES 16
-#define MAX_CLIENTS 64
+#define MAX_IMAGES 32
+#define MAX_CLIENTS 256
 
 struct image {
 	char name[64];
@@ -30,6 +38,7 @@ struct image {
 	int owner;		/* client id, 0: none */
 	uint16_t tag;
 	bool fenced[MAX_CLIENTS];
+	unsigned int fences, unlocks;	/* lock() takeovers, unlock() calls */
 };
 
 struct client {
@@ -41,6 +50,11 @@ struct client {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct image images[MAX_IMAGES];
 static int next_client = 1;
+
+static bool named(const struct image *img, const char *prefix)
+{
+	return !strncmp(img->name, prefix, strlen(prefix));
+}
 
 static struct image *find_image(const char *name, size_t size)
 {
@@ -143,17 +157,32 @@ static int shared_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	return TCMU_STS_OK;
 }
 
+/* Under mu: fence img's owner, unless this is a fencing meant to fail. */
+static int fence_owner(struct image *img)
+{
+	bool first = !img->fences++;
+
+	if (first && named(img, "lockfail"))
+		return TCMU_STS_HW_ERR;
+	if (first && named(img, "lockbusy"))
+		return TCMU_STS_BUSY;
+	img->fenced[img->owner] = true;
+	return TCMU_STS_OK;
+}
+
 static int shared_lock(struct tcmu_device *dev, uint16_t tag)
 {
 	struct client *c = tcmur_dev_get_private(dev);
 	int sts = TCMU_STS_OK;
 
+	if (named(c->img, "lazylock"))
+		usleep(300000);
 	pthread_mutex_lock(&mu);
-	if (c->img->fenced[c->id]) {
+	if (c->img->fenced[c->id])
 		sts = TCMU_STS_FENCED;
-	} else {
-		if (c->img->owner && c->img->owner != c->id)
-			c->img->fenced[c->img->owner] = true;
+	else if (c->img->owner && c->img->owner != c->id)
+		sts = fence_owner(c->img);
+	if (sts == TCMU_STS_OK) {
 		c->img->owner = c->id;
 		c->img->tag = tag;
 	}
@@ -164,12 +193,17 @@ static int shared_lock(struct tcmu_device *dev, uint16_t tag)
 static int shared_unlock(struct tcmu_device *dev)
 {
 	struct client *c = tcmur_dev_get_private(dev);
+	int sts = TCMU_STS_OK;
 
 	pthread_mutex_lock(&mu);
-	if (c->img->owner == c->id)
+	if (!c->img->unlocks++ &&
+	    (named(c->img, "unlockfail") || named(c->img, "unlocklost")))
+		sts = TCMU_STS_HW_ERR;
+	if ((sts == TCMU_STS_OK || named(c->img, "unlocklost")) &&
+	    c->img->owner == c->id)
 		c->img->owner = 0;
 	pthread_mutex_unlock(&mu);
-	return TCMU_STS_OK;
+	return sts;
 }
 
 static int shared_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)
@@ -196,7 +230,7 @@ static int shared_get_lock_state(struct tcmu_device *dev)
 	pthread_mutex_lock(&mu);
 	state = c->img->owner == c->id && !c->img->fenced[c->id] ?
 		TCMUR_DEV_LOCK_WRITE_LOCKED : TCMUR_DEV_LOCK_UNLOCKED;
-	if (!strncmp(c->img->name, "flaky", 5) && c->state_asked++ % 2)
+	if (named(c->img, "flaky") && c->state_asked++ % 2)
 		state = TCMUR_DEV_LOCK_UNLOCKED;
 	pthread_mutex_unlock(&mu);
 	return state;

@@ -10,7 +10,8 @@
  * writesame and caw callouts).  Tests reach struct slow_ctl through
  * tcmur_dev_get_private(): call counters, the unmaps seen, and failures to
  * inject.  Out of process (the VM tier) the cfgstring option ";hold_ms=N"
- * sets ctl.hold_ms from the start.
+ * sets ctl.hold_ms from the start, and a reconfiguration to a cfgstring
+ * of the same subtype (netlink RECONFIG, attrib/dev_config) sets it anew.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,12 +21,15 @@
 #include <unistd.h>
 
 #include "handler_slow.h"
+#include "libtcmu.h"
 #include "tcmu-runner.h"
 
 #define NR_WORKERS 4
 #define PIECES 8		/* a read or write moves its data in 8 pieces */
 #define PIECE_PAUSE_US 20	/* with a pause after each */
 #define MAX_DELAY_US 200
+#define HOLD_OPT ";hold_ms="
+#define MAX_HOLD_MS 60000
 
 struct slow_dev;
 struct job;
@@ -276,19 +280,37 @@ static void free_dev(struct slow_dev *sd)
 	free(sd);
 }
 
-static unsigned int cfg_hold_ms(struct tcmu_device *dev)
+/* cfg's ";hold_ms=N" (0 if absent) into *ms.  0 or -EINVAL. */
+static int parse_hold_ms(const char *cfg, unsigned int *ms)
 {
-	const char *opt = strstr(tcmu_dev_get_cfgstring(dev), ";hold_ms=");
+	const char *opt = strstr(cfg, HOLD_OPT);
+	unsigned long v;
+	char *end;
 
-	return opt ? (unsigned int)strtoul(opt + 9, NULL, 10) : 0;
+	if (!opt) {
+		*ms = 0;
+		return 0;
+	}
+	opt += strlen(HOLD_OPT);
+	if (*opt < '0' || *opt > '9')
+		return -EINVAL;
+	v = strtoul(opt, &end, 10);
+	if ((*end && *end != ';') || v > MAX_HOLD_MS)
+		return -EINVAL;
+	*ms = (unsigned int)v;
+	return 0;
 }
 
 static int slow_open(struct tcmu_device *dev, bool reopen)
 {
-	struct slow_dev *sd = calloc(1, sizeof(*sd));
+	struct slow_dev *sd;
+	unsigned int hold_ms;
 	int i;
 
 	(void)reopen;
+	if (parse_hold_ms(tcmu_dev_get_cfgstring(dev), &hold_ms))
+		return -EINVAL;
+	sd = calloc(1, sizeof(*sd));
 	if (!sd)
 		return -ENOMEM;
 	sd->dev = dev;
@@ -305,7 +327,7 @@ static int slow_open(struct tcmu_device *dev, bool reopen)
 		free_dev(sd);
 		return -ENOMEM;
 	}
-	sd->ctl.hold_ms = cfg_hold_ms(dev);
+	sd->ctl.hold_ms = hold_ms;
 	tcmu_dev_set_write_cache_enabled(dev, false);
 	tcmur_dev_set_private(dev, sd);
 	return 0;
@@ -319,6 +341,36 @@ static void slow_close(struct tcmu_device *dev)
 	free_dev(sd);
 }
 
+/* Whether cfgstrings a and b name the same subtype ("slow/..."). */
+static bool same_subtype(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "/");
+
+	return a[n] == '/' && !strncmp(a, b, n + 1);
+}
+
+/*
+ * A new cfgstring of the device's own subtype is followed at once: its
+ * hold_ms applies to I/O queued from then on.  Anything else is refused,
+ * changing nothing: another subtype or a bad hold_ms (-EINVAL); size and
+ * write cache changes (-EOPNOTSUPP: the memory is fixed, the runner
+ * keeps write cache).  A reopen reads the cfgstring the device was added
+ * with again (lunar keeps it, as tcmu-runner 1.5.4 does).
+ */
+static int slow_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	struct slow_dev *sd = tcmur_dev_get_private(dev);
+	unsigned int hold_ms;
+
+	if (cfg->type != TCMULIB_CFG_DEV_CFGSTR)
+		return -EOPNOTSUPP;
+	if (!same_subtype(tcmu_dev_get_cfgstring(dev), cfg->data.dev_cfgstring) ||
+	    parse_hold_ms(cfg->data.dev_cfgstring, &hold_ms))
+		return -EINVAL;
+	__atomic_store_n(&sd->ctl.hold_ms, hold_ms, __ATOMIC_RELAXED);
+	return 0;
+}
+
 static struct tcmur_handler slow_handler = {
 	.name = "Slow asynchronous memory LUN (tests)",
 	.subtype = "slow",
@@ -329,6 +381,7 @@ static struct tcmur_handler slow_handler = {
 	.write = slow_write,
 	.flush = slow_flush,
 	.unmap = slow_unmap,
+	.reconfig = slow_reconfig,
 };
 
 static struct tcmur_handler slowx_handler = {
@@ -343,6 +396,7 @@ static struct tcmur_handler slowx_handler = {
 	.unmap = slow_unmap,
 	.writesame = slow_writesame,
 	.caw = slow_caw,
+	.reconfig = slow_reconfig,
 };
 
 __attribute__((visibility("default"))) int handler_init(void)

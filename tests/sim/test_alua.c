@@ -4,8 +4,10 @@
  * handler_shared, whose lock fences the previous owner like an RBD
  * blocklist.  Checks REPORT/SET TARGET PORT GROUPS, INQUIRY TPGS and VPD
  * designators, the implicit takeover policy (no owner: take at once;
- * owner alive: only after the hold-down), explicit STPG moves, and that a
- * fenced gateway stops serving and comes back as standby.
+ * owner alive: only after the hold-down), explicit STPG moves, that a
+ * fenced gateway stops serving and comes back as standby, and how STPG
+ * fails: without a cluster lock, behind another STPG, when the handler's
+ * lock() or unlock() fails, and while the device reopens.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +17,14 @@
 #include "budget.h"
 #include "device.h"
 #include "handler.h"
+#include "lock.h"
+#include "recovery.h"
 #include "scsi_check.h"
 #include "scsi_defs.h"
 
 #define BS 512
 #define WAIT_MS 5000
+#define STATUS_BUSY 0x08
 
 struct pair {
 	struct siminit *gw[2];
@@ -119,8 +124,8 @@ static void rtpg(struct siminit *si, uint8_t states[2], uint8_t *ext_secs)
 	}
 }
 
-/* Wait until both gateways report owner's group AO and the other other. */
-static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
+/* Wait until both gateways report group 1 in state s1 and group 2 in s2. */
+static bool rtpg_all_say(struct pair *p, uint8_t s1, uint8_t s2)
 {
 	for (int waited = 0; waited < WAIT_MS; waited += 50) {
 		bool all = true;
@@ -131,13 +136,19 @@ static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
 			drain_ua(p->gw[g]);
 			rtpg(p->gw[g], st, &secs);
 			assert_int_equal(secs, 2);
-			all &= st[owner] == 0 && st[!owner] == other;
+			all &= st[0] == s1 && st[1] == s2;
 		}
 		if (all)
 			return true;
 		usleep(50000);
 	}
 	return false;
+}
+
+/* Wait until both gateways report owner's group AO and the other other. */
+static bool rtpg_agrees(struct pair *p, int owner, uint8_t other)
+{
+	return rtpg_all_say(p, owner ? other : ALUA_AO, owner ? ALUA_AO : other);
 }
 
 static void test_inquiry_reports_tpgs_and_port_designators(void **state)
@@ -233,17 +244,33 @@ static void test_implicit_takeover_waits_for_holddown(void **state)
 	close_pair(&p);
 }
 
-static void stpg(struct siminit *si, uint16_t id, uint8_t state,
-		 struct scsi_result *res)
+/* An STPG CDB and its one-descriptor parameter list: group id to state. */
+static void stpg_build(uint8_t cdb[12], uint8_t buf[8], uint16_t id,
+		       uint8_t state)
 {
-	uint8_t cdb[12] = { MAINTENANCE_OUT, MO_SET_TARGET_PGS };
-	uint8_t buf[8] = { 0 };
-
-	cdb[9] = sizeof(buf);
+	memset(cdb, 0, 12);
+	memset(buf, 0, 8);
+	cdb[0] = MAINTENANCE_OUT;
+	cdb[1] = MO_SET_TARGET_PGS;
+	cdb[9] = 8;
 	buf[4] = state;
 	buf[6] = (uint8_t)(id >> 8);
 	buf[7] = (uint8_t)id;
+}
+
+static void stpg(struct siminit *si, uint16_t id, uint8_t state,
+		 struct scsi_result *res)
+{
+	uint8_t cdb[12], buf[8];
+
+	stpg_build(cdb, buf, id, state);
 	cmd_out(si, cdb, buf, sizeof(buf), res);
+}
+
+static void assert_busy(const struct scsi_result *res)
+{
+	assert_int_equal(res->ret, 0);
+	assert_int_equal(res->status, STATUS_BUSY);
 }
 
 /* STPG through gateway g: its group Active/Optimized; GOOD expected. */
@@ -415,6 +442,225 @@ static void test_bad_stpg_is_rejected(void **state)
 	close_pair(&p);
 }
 
+/*
+ * A LUN whose handler has no cluster lock (ram) under explicit ALUA: its
+ * states are configfs's (all Active/Optimized here) and no STPG can move
+ * them, so one asking to change this gateway's group is refused with
+ * ILLEGAL REQUEST, SET TARGET PORT GROUPS COMMAND FAILED: a permanent
+ * answer, which no initiator retries (BUSY would have Linux's midlayer
+ * resend it for minutes; scsi_dh_alua reads RTPG after any failed STPG
+ * and finds the group usable as it is).  Descriptors naming only another
+ * gateway's group, or Active/Non-optimized, ask nothing of this one: GOOD.
+ */
+static void test_stpg_without_cluster_lock(void **state)
+{
+	struct siminit_opts o = { .cfgstring = "ram/nolock", .size = 1 << 20,
+				  .alua = "explicit;gw1:1:local,gw2:2" };
+	struct scsi_result res;
+	struct siminit *si;
+	uint8_t st[2], secs;
+
+	(void)state;
+	assert_int_equal(siminit_open(&o, &si), 0);
+	assert_false(lock_enabled(siminit_device(si)));
+	stpg(si, 1, ALUA_AO, &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_STPG_FAILED);
+	stpg(si, 1, ALUA_STANDBY, &res);
+	assert_sense(&res, ILLEGAL_REQUEST, ASC_STPG_FAILED);
+	stpg(si, 2, ALUA_STANDBY, &res);
+	assert_good(&res);
+	stpg(si, 1, ALUA_ANO, &res);
+	assert_good(&res);
+	drain_ua(si);
+	rtpg(si, st, &secs);
+	assert_int_equal(st[0], ALUA_AO);
+	assert_int_equal(st[1], ALUA_AO);
+	assert_true(write_until_good(si, 1, 100));	/* no lock needed */
+	siminit_close(si);
+}
+
+/*
+ * One transition at a time: an STPG arriving while another still waits
+ * for lock() (300 ms on "lazylock") is answered BUSY at once, which
+ * initiators retry (lock_request_stpg); the first completes GOOD.
+ */
+static void test_second_stpg_while_first_waits(void **state)
+{
+	uint8_t cdb[12], buf[8];
+	struct scsi_result first, second;
+	struct pair p;
+	bool done;
+
+	(void)state;
+	open_pair(&p, "lazylock", "explicit");
+	stpg_build(cdb, buf, 1, ALUA_AO);
+	assert_int_equal(siminit_submit(p.gw[0], cdb, SIMRING_DIR_OUT, buf,
+					sizeof(buf), &first, &done), 0);
+	stpg(p.gw[0], 1, ALUA_AO, &second);
+	assert_busy(&second);
+	assert_false(done);
+	assert_int_equal(siminit_wait_all(p.gw[0], WAIT_MS), 0);
+	assert_good(&first);
+	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
+	close_pair(&p);
+}
+
+/* An explicit pair on image whose group owner+1 holds the lock and serves. */
+static void open_owned_pair(struct pair *p, const char *image, int owner)
+{
+	open_pair(p, image, "explicit");
+	activate(p, owner);
+	assert_true(write_until_good(p->gw[owner], 1, WAIT_MS));
+}
+
+/*
+ * gw1 asks to take the lock gw2 holds and the handler's lock() fails
+ * (image's first fencing fails as *failed says, nothing changes).  The
+ * STPG is not GOOD; gw1's lock state stays UNLOCKED, gw2 keeps the lock
+ * and its I/O, every RTPG still names gw2, gw1 answers I/O Standby; the
+ * STPG sent again succeeds and gw1 serves.
+ */
+static void takeover_fails_once(const char *image, struct scsi_result *failed)
+{
+	struct tcmu_device *dev1;
+	struct scsi_result res;
+	struct pair p;
+
+	open_owned_pair(&p, image, 1);
+	dev1 = siminit_device(p.gw[0]);
+	stpg(p.gw[0], 1, ALUA_AO, failed);
+	assert_int_equal(lock_state(dev1), DLOCK_UNLOCKED);
+	assert_true(lock_is_held(siminit_device(p.gw[1])));
+	assert_true(rtpg_agrees(&p, 1, ALUA_STANDBY));
+	assert_int_equal(write1(p.gw[1], 2, &res), 0);
+	assert_good(&res);
+	assert_int_equal(write1(p.gw[0], 3, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	activate(&p, 0);
+	assert_true(write_until_good(p.gw[0], 4, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
+	close_pair(&p);
+}
+
+/*
+ * A handler error (TCMU_STS_HW_ERR: the backend refused, and will likely
+ * refuse again) fails the STPG with HARDWARE ERROR, SET TARGET PORT
+ * GROUPS COMMAND FAILED, as SPC-4 asks of a transition that failed and
+ * as tcmu-runner 1.5.4 answers: Linux's scsi_dh_alua re-reads RTPG and
+ * dm-multipath moves on to another path group, where BUSY would have its
+ * midlayer resend the STPG here for up to (5 + 1) x 60 s.  A transient
+ * failure (TCMU_STS_BUSY: another gateway won the race) is BUSY, which
+ * initiators retry.
+ */
+static void test_stpg_lock_failure(void **state)
+{
+	struct scsi_result failed;
+
+	(void)state;
+	takeover_fails_once("lockfail", &failed);
+	assert_sense(&failed, HARDWARE_ERROR, ASC_STPG_FAILED);
+	takeover_fails_once("lockbusy", &failed);
+	assert_busy(&failed);
+}
+
+/*
+ * STPG Standby on the owner (gw1) whose unlock() fails: the STPG is not
+ * GOOD (HARDWARE ERROR, SET TARGET PORT GROUPS COMMAND FAILED, as for
+ * lock()), whatever became of the lock.  If the handler still says the
+ * lock is this client's ("unlockfail"), nothing changed: the lock state
+ * goes back to LOCKED and gw1 keeps serving, so every RTPG keeps naming
+ * gw1, which is true; sent again, the STPG releases it.  If the lock went
+ * all the same ("unlocklost"), gw1 stops serving and RTPG says so; sent
+ * again, the STPG finds nothing to do: GOOD.  Either way nobody serves
+ * without the lock and no gateway reports an owner that is not one.
+ */
+static void release_fails_once(const char *image, bool still_held)
+{
+	struct tcmu_device *dev1;
+	struct scsi_result res;
+	struct pair p;
+
+	open_owned_pair(&p, image, 0);
+	dev1 = siminit_device(p.gw[0]);
+	stpg(p.gw[0], 1, ALUA_STANDBY, &res);
+	assert_sense(&res, HARDWARE_ERROR, ASC_STPG_FAILED);
+	if (still_held) {
+		assert_int_equal(lock_state(dev1), DLOCK_LOCKED);
+		assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
+		assert_int_equal(write1(p.gw[0], 2, &res), 0);
+		assert_good(&res);
+	}
+	drain_ua(p.gw[0]);
+	stpg(p.gw[0], 1, ALUA_STANDBY, &res);
+	assert_good(&res);
+	assert_int_equal(lock_state(dev1), DLOCK_UNLOCKED);
+	assert_true(rtpg_all_say(&p, ALUA_STANDBY, ALUA_STANDBY));
+	assert_int_equal(write1(p.gw[0], 3, &res), 0);
+	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	close_pair(&p);
+}
+
+static void test_stpg_unlock_failure(void **state)
+{
+	(void)state;
+	release_fails_once("unlockfail", true);
+	release_fails_once("unlocklost", false);
+}
+
+static bool reopening_within(struct tcmu_device *dev, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 5) {
+		if (__atomic_load_n(&dev->recovery.state, __ATOMIC_ACQUIRE) ==
+		    REC_REOPENING)
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+/*
+ * An STPG reaching a gateway that reopens its handler (fenced by the
+ * other's takeover; "slow*" images take 1 s to reopen) is answered BUSY
+ * at once, like every command that needs the handler while it recovers
+ * (cluster/recovery.h): the reopen may take long (backoff up to 5 s,
+ * for as long as the backend is away), and an STPG held meanwhile would
+ * outlive the initiator's timeout.  It changes nothing: the other gateway
+ * keeps the lock; once reopened, the STPG sent again moves it.
+ */
+static void test_stpg_during_reopen(void **state)
+{
+	struct tcmu_device *dev1;
+	struct scsi_result res;
+	struct timespec t0, t1;
+	struct pair p;
+
+	(void)state;
+	open_pair(&p, "slowstpg", "explicit");
+	dev1 = siminit_device(p.gw[0]);
+	activate(&p, 0);
+	activate(&p, 1);
+	drain_ua(p.gw[0]);
+	assert_int_equal(write1(p.gw[0], 1, &res), 0);	/* finds itself fenced */
+	assert_int_not_equal(res.status, STATUS_GOOD);
+	assert_true(reopening_within(dev1, WAIT_MS));
+	drain_ua(p.gw[0]);	/* ALUA STATE CHANGED: the lock was lost */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stpg(p.gw[0], 1, ALUA_AO, &res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_busy(&res);
+	assert_true(recovery_active(dev1));	/* answered before the reopen ended */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+	assert_int_equal(siminit_wait_recovered(p.gw[0], WAIT_MS), 0);
+	assert_true(rtpg_agrees(&p, 1, ALUA_STANDBY));
+	assert_false(lock_is_held(dev1));
+	activate(&p, 0);
+	assert_true(write_until_good(p.gw[0], 2, WAIT_MS));
+	assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
+	close_pair(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +674,11 @@ int main(void)
 		cmocka_unit_test(test_owner_keeps_lock_through_a_passing_doubt),
 		cmocka_unit_test(test_doubted_lock_is_not_claimed),
 		cmocka_unit_test(test_bad_stpg_is_rejected),
+		cmocka_unit_test(test_stpg_without_cluster_lock),
+		cmocka_unit_test(test_second_stpg_while_first_waits),
+		cmocka_unit_test(test_stpg_lock_failure),
+		cmocka_unit_test(test_stpg_unlock_failure),
+		cmocka_unit_test(test_stpg_during_reopen),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
