@@ -15,19 +15,29 @@ bs=$(make_user_backstore r 64M "file/$img")
 dev=$(loop_attach "$bs")
 step "attached as $dev"
 
+# writes_done: writes the block layer has completed on $dev since boot.
+writes_done() { awk '{ print $5 }' "/sys/block/${dev#/dev/}/stat"; }
+
+# adoptions: how many times a lunard has adopted a device so far (the log
+# is appended to by every lunard of the scenario).
+adoptions() { grep -c "adopted from a previous daemon" "$LOGDIR/lunard.log" || true; }
+
 # restart_under_io SIGNAL: fio in the background, SIGNAL to lunard during
 # its write phase, a new lunard, then fio must end cleanly.
 restart_under_io() {
-	local sig=$1 out=$RESULTS/fio-restart-$1.txt fio_pid
+	local sig=$1 out=$RESULTS/fio-restart-$1.txt fio_pid base adopted
+	base=$(writes_done)
+	adopted=$(adoptions)
 	fio --name=restart --filename="$dev" --direct=1 --ioengine=libaio \
 		--rw=randwrite --bs=4k --iodepth=16 --size=48M \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 \
 		--output="$out" &
 	fio_pid=$!
-	# Wait until writes are flowing through lunard.
-	wait_for "grep -q 'fio' /proc/$fio_pid/comm && [ \$(awk '{print \$5}' /sys/block/${dev#/dev/}/stat) -gt 500 ]" 30 ||
+	# Wait until this fio's writes are flowing through lunard.
+	wait_for "[ \$(writes_done) -gt $((base + 500)) ]" 30 ||
 		fail "fio did not start writing to $dev"
-	step "SIG$sig to lunard during fio"
+	kill -0 "$fio_pid" 2>/dev/null || fail "fio ended before SIG$sig could hit it"
+	step "SIG$sig to lunard during fio ($(($(writes_done) - base)) writes done)"
 	if [ "$sig" = KILL ]; then
 		kill_daemon
 	else
@@ -35,8 +45,8 @@ restart_under_io() {
 	fi
 	sleep 1
 	start_daemon lunard
-	grep -q "adopted from a previous daemon" "$LOGDIR/lunard.log" ||
-		fail "the new lunard did not adopt the device"
+	[ "$(adoptions)" -gt "$adopted" ] ||
+		fail "the new lunard did not adopt the device after SIG$sig"
 	wait "$fio_pid" || { tail -n 30 "$out" >&2; fail "fio failed across the SIG$sig restart"; }
 	grep -q 'err= 0' "$out" || fail "fio reported errors across the SIG$sig restart"
 	step "fio finished, all blocks verified after SIG$sig + restart"
