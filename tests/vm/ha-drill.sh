@@ -12,16 +12,21 @@
 #             100 ms later (systemd's Restart=on-failure)
 #   planned   the initiator moves the group to gateway A (STPG)
 #
-# Prints the largest gap between fio's completions against the goal
-# (poweroff 5 s, kill 2 s, planned 1 s).  Passes when fio's verification
-# is clean, the lock did not move before the failure and gateway A never
-# lost it, gateway A took it exactly once after the failure (no
-# ping-pong) and owns the image at the end — or, after a kill that found
-# no command in flight to fail, B's restarted lunard took its own lock
-# back and nobody else took it — and the gap stays under three times the
-# goal (a timing on a shared, emulated machine is reported, not judged
-# finely).
-# Exit status: 0 pass, 1 fail, 77 skip (no qemu, no Ceph).
+# A run passes when fio's verification is clean, the lock did not move
+# before the failure and gateway A never lost it, gateway A took it
+# exactly once after the failure (no ping-pong) and owns the image at the
+# end — or, after a kill that found no command in flight to fail, B's
+# restarted lunard took its own lock back and nobody else took it — and
+# the largest gap between fio's completions meets the goal: power-off
+# <= 5 s, kill <= 2 s, planned < 1 s.
+#
+# Retry policy, best of two: the guests are emulated (TCG) on a shared
+# 2-core host, so a run that passes every check but the goal is run once
+# more, from scratch, and the drill passes if that run meets it.  Both
+# gaps are printed.  Anything else that fails (verification, lock moves,
+# takeovers, a guest that fails) fails at once, never retried.
+#
+# Exit status: 0 pass, 1 fail, 77 skip ("SKIP:": no qemu, no Ceph).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -29,106 +34,139 @@ build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|planned 
 fail=${2:?which failure: poweroff, kill or planned}
 results=${3:-/tmp/lunar-ha-$fail}
 case $fail in
-poweroff) goal_ms=5000 ;;
-kill) goal_ms=2000 ;;
-planned) goal_ms=1000 ;;
+poweroff) goal_ms=5000 goal_text="<= 5000 ms" ;;
+kill) goal_ms=2000 goal_text="<= 2000 ms" ;;
+planned) goal_ms=999 goal_text="< 1000 ms" ;;
 *) echo "ha-drill: unknown failure '$fail'" >&2; exit 2 ;;
 esac
+readonly GOAL_MISSED=3
 
-work=$(mktemp -d /tmp/lunar-ha.XXXXXX)
-pids=()
+work="" pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	pids=()
+	[ -n "$work" ] || return 0
 	"$src/tests/ceph/cluster.sh" purge "$work/ceph" >/dev/null 2>&1 || true
 	rm -rf "$work"
+	work=""
 }
 trap cleanup EXIT
 
-rc=0
-# Ceph's default paxos_propose_interval (cluster.sh shortens it to start
-# faster): takeovers pay for monitor proposals what they pay in production.
-WITH_MGR=0 POOL=rbd IMG=ha IMG_SIZE=64M \
-	EXTRA_CONF=$'osd heartbeat grace = 3\nosd heartbeat interval = 1\nrbd cache = false\npaxos propose interval = 1' \
-	"$src/tests/ceph/cluster.sh" start "$work/ceph" >"$work/ceph.log" 2>&1 || rc=$?
-[ "$rc" -ne 77 ] || { echo "ha-drill: SKIP: Ceph is not installed" >&2; exit 77; }
-[ "$rc" -eq 0 ] || { cat "$work/ceph.log" >&2; echo "ha-drill: Ceph did not start" >&2; exit 1; }
-chmod -R a+rX "$work"
-mkdir -m 777 "$work/x"
+say() { echo "ha-drill $fail: $*"; }
+flunk() { echo "ha-drill $fail: FAIL: $*" >&2; exit 1; }
+show() { sed 's/^/  | /' "$1" >&2 || true; }
 
-export LUNAR_BUILD=$build HA_CEPH=$work/ceph HA_IMAGE=ha HA_FAIL=$fail HA_BUDGET=10
-HA_SERIAL=$(cat /proc/sys/kernel/random/uuid)
-export HA_SERIAL
-export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET"
-port=$((47000 + RANDOM % 1000))
+# start_ceph: a fresh cluster with the image, in $work/ceph.
+start_ceph() {
+	local rc=0
+	# Ceph's default paxos_propose_interval (cluster.sh shortens it to
+	# start faster): takeovers pay for monitor proposals what they pay in
+	# production.
+	WITH_MGR=0 POOL=rbd IMG=ha IMG_SIZE=64M \
+		EXTRA_CONF=$'osd heartbeat grace = 3\nosd heartbeat interval = 1\nrbd cache = false\npaxos propose interval = 1' \
+		"$src/tests/ceph/cluster.sh" start "$work/ceph" >"$work/ceph.log" 2>&1 || rc=$?
+	[ "$rc" -ne 77 ] || { echo "ha-drill: SKIP: Ceph is not installed (apt-get install ceph-mon ceph-osd ceph-common)"; exit 77; }
+	[ "$rc" -eq 0 ] || { cat "$work/ceph.log" >&2; flunk "Ceph did not start"; }
+	chmod -R a+rX "$work"
+	mkdir -m 777 "$work/x"
+}
+
+# run_guests OUT: both guests, results in OUT/{a,b}; fails if a guest did.
+run_guests() {
+	local out=$1 port a_rc=0 b_rc=0
+	export LUNAR_BUILD=$build HA_CEPH=$work/ceph HA_IMAGE=ha HA_FAIL=$fail HA_BUDGET=10
+	HA_SERIAL=$(cat /proc/sys/kernel/random/uuid)
+	export HA_SERIAL
+	export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET"
+	port=$((47000 + RANDOM % 1000))
+	mkdir -p "$out"
+	vm --results "$out/a" --nic "listen:$port:52:54:00:77:00:01" \
+		"$here/scenario-ha.sh" initiator >"$out/a.out" 2>&1 &
+	pids+=($!)
+	sleep 2
+	vm --results "$out/b" --nic "connect:$port:52:54:00:77:00:02" \
+		"$here/scenario-ha.sh" gateway >"$out/b.out" 2>&1 &
+	pids+=($!)
+	wait "${pids[0]}" || a_rc=$?
+	wait "${pids[1]}" || b_rc=$?
+	pids=()
+	cp "$work/x/b-lunard.log" "$out/" 2>/dev/null || true
+	if [ "$a_rc" -ne 0 ]; then
+		tail -n 40 "$out/a.out" | show /dev/stdin
+		[ "$a_rc" -ne 77 ] || exit 77
+		flunk "the initiator side exited $a_rc (its output above)"
+	fi
+	# A powered-off gateway leaves no status; a killed lunard's guest passes.
+	if [ "$fail" != poweroff ] && [ "$b_rc" -ne 0 ]; then
+		tail -n 30 "$out/b.out" | show /dev/stdin
+		flunk "gateway B exited $b_rc"
+	fi
+}
+
 vm() {
 	"$here/run-vm.sh" --timeout 420 --mem 1536 --xshare "$work/x" --nic user "$@"
 }
 
-mkdir -p "$results"
-vm --results "$results/a" --nic "listen:$port:52:54:00:77:00:01" \
-	"$here/scenario-ha.sh" initiator >"$results/a.out" 2>&1 &
-pids+=($!)
-sleep 2
-vm --results "$results/b" --nic "connect:$port:52:54:00:77:00:02" \
-	"$here/scenario-ha.sh" gateway >"$results/b.out" 2>&1 &
-pids+=($!)
-a_rc=0 b_rc=0
-wait "${pids[0]}" || a_rc=$?
-wait "${pids[1]}" || b_rc=$?
-pids=()
+# field NAME: a value of the initiator's ha.txt.
+field() { awk -v k="$1" '$1 == k { print $2 }' "$out/a/ha.txt"; }
 
-show() { sed 's/^/  | /' "$1" >&2 || true; }
-if [ "$a_rc" -ne 0 ]; then
-	echo "ha-drill $fail: FAIL: the initiator side exited $a_rc; its output:" >&2
-	tail -n 40 "$results/a.out" | show /dev/stdin
-	exit 1
-fi
-# A powered-off gateway leaves no status; a killed lunard's guest passes.
-if [ "$fail" != poweroff ] && [ "$b_rc" -ne 0 ]; then
-	echo "ha-drill $fail: FAIL: gateway B exited $b_rc" >&2
-	tail -n 30 "$results/b.out" | show /dev/stdin
-	exit 1
-fi
-pause=$(awk '$1 == "pause_ms" { print $2 }' "$results/a/ha.txt")
-takeovers=$(awk '$1 == "takeovers" { print $2 }' "$results/a/ha.txt")
-verdict="goal met"
-[ -n "$pause" ] && [ "$pause" -le "$goal_ms" ] || verdict="GOAL MISSED"
-setup=$(awk '$1 == "setup_acquisitions" { print $2 }' "$results/a/ha.txt")
-echo "ha-drill $fail: largest completion gap ${pause:-?} ms, goal ${goal_ms} ms: $verdict; fio verify clean; gateway A took the lock ${takeovers:-?} time(s) after the failure, ${setup:-?} before it"
-cp "$work/x/b-lunard.log" "$results/" 2>/dev/null || true
-owner=$(awk '$1 == "owner_at_end" { print $2 }' "$results/a/ha.txt")
-# A kill has two good ends: the dead lunard's commands failed, the
-# initiator moved, gateway A took over once (B's new lunard a standby);
-# or nothing was in flight to fail, the initiator waited, and B's new
-# lunard took its own lock back (no move at all).
-if [ "$fail" = kill ] && [ "$takeovers" = 0 ] && [ "$owner" = 2 ]; then
-	grep -q "an earlier lunard on this gateway holds the cluster lock" "$results/b-lunard.log" ||
-		{ echo "ha-drill kill: FAIL: gateway B still owns the image but its new lunard did not take the lock back" >&2; exit 1; }
-	echo "ha-drill kill: the initiator stayed; gateway B's restarted lunard took its lock back"
-else
-	[ "$owner" = 1 ] ||
-		{ echo "ha-drill $fail: FAIL: gateway A does not own the image at the end (owner group ${owner:-unknown})" >&2; exit 1; }
-	[ "$takeovers" = 1 ] ||
-		{ echo "ha-drill $fail: FAIL: expected exactly one takeover by gateway A after the failure, saw ${takeovers:-?}" >&2; exit 1; }
-fi
-# No lock move before the failure, and the final owner never lost it
-# (librbd renewing its lock cookie once made a gateway give it up).
-[ "$setup" = 0 ] ||
-	{ echo "ha-drill $fail: FAIL: the lock moved ${setup:-?} time(s) before any failure" >&2; exit 1; }
-if grep -q "cluster lock lost" "$results/a/logs/lunard.log"; then
-	echo "ha-drill $fail: FAIL: gateway A lost the lock without a failure:" >&2
-	grep "cluster lock lost" "$results/a/logs/lunard.log" | show /dev/stdin
-	exit 1
-fi
-if [ "$fail" = kill ]; then
-	grep -q "lunard died; its in-flight commands were failed back" "$results/b-lunard.log" ||
-		{ echo "ha-drill kill: FAIL: gateway B's guardian did not fail the dead lunard's commands" >&2; exit 1; }
-	grep -q "adopted from a previous daemon" "$results/b-lunard.log" ||
-		{ echo "ha-drill kill: FAIL: gateway B's restarted lunard did not adopt its device" >&2; exit 1; }
-fi
-[ -n "$pause" ] && [ "$pause" -le $((3 * goal_ms)) ] || {
-	echo "ha-drill $fail: FAIL: pause ${pause:-unknown} ms is over three times the goal" >&2
-	exit 1
+# check_lock: the lock moved as it should (see the header); fails if not.
+check_lock() {
+	local takeovers setup owner
+	takeovers=$(field takeovers) setup=$(field setup_acquisitions) owner=$(field owner_at_end)
+	# A kill has two good ends: the dead lunard's commands failed, the
+	# initiator moved, gateway A took over once (B's new lunard a
+	# standby); or nothing was in flight to fail, the initiator waited,
+	# and B's new lunard took its own lock back (no move at all).
+	if [ "$fail" = kill ] && [ "$takeovers" = 0 ] && [ "$owner" = 2 ]; then
+		grep -q "an earlier lunard on this gateway holds the cluster lock" "$out/b-lunard.log" ||
+			flunk "gateway B still owns the image but its new lunard did not take the lock back"
+		say "the initiator stayed; gateway B's restarted lunard took its lock back"
+	else
+		[ "$owner" = 1 ] || flunk "gateway A does not own the image at the end (owner group ${owner:-unknown})"
+		[ "$takeovers" = 1 ] || flunk "expected exactly one takeover by gateway A after the failure, saw ${takeovers:-?}"
+	fi
+	# No lock move before the failure, and the final owner never lost it
+	# (librbd renewing its lock cookie once made a gateway give it up).
+	[ "$setup" = 0 ] || flunk "the lock moved ${setup:-?} time(s) before any failure"
+	if grep -q "cluster lock lost" "$out/a/logs/lunard.log"; then
+		grep "cluster lock lost" "$out/a/logs/lunard.log" | show /dev/stdin
+		flunk "gateway A lost the lock without a failure (above)"
+	fi
+	[ "$fail" = kill ] || return 0
+	grep -q "lunard died; its in-flight commands were failed back" "$out/b-lunard.log" ||
+		flunk "gateway B's guardian did not fail the dead lunard's commands"
+	grep -q "adopted from a previous daemon" "$out/b-lunard.log" ||
+		flunk "gateway B's restarted lunard did not adopt its device"
 }
+
+# attempt N: one drill from a fresh Ceph; 0 when every check and the goal
+# held, GOAL_MISSED when only the goal was missed, else it fails (exit).
+attempt() {
+	local pause
+	out=$results/attempt-$1
+	work=$(mktemp -d /tmp/lunar-ha.XXXXXX)
+	start_ceph
+	run_guests "$out"
+	cleanup
+	pause=$(field pause_ms)
+	[[ $pause =~ ^[0-9]+$ ]] || flunk "the initiator reported no pause (ha.txt: $(tr '\n' ' ' <"$out/a/ha.txt"))"
+	check_lock
+	say "attempt $1: largest completion gap $pause ms (goal $goal_text); fio verify clean; gateway A took the lock $(field takeovers) time(s) after the failure, $(field setup_acquisitions) before it"
+	echo "$pause" >"$out/pause_ms"
+	[ "$pause" -le "$goal_ms" ] || return "$GOAL_MISSED"
+}
+
+mkdir -p "$results"
+rm -rf "$results"/attempt-*
+rc=0
+attempt 1 || rc=$?
+if [ "$rc" = "$GOAL_MISSED" ]; then
+	say "goal missed in attempt 1; one more run (best of two, see the header)"
+	rc=0
+	attempt 2 || rc=$?
+fi
+[ "$rc" = 0 ] || flunk "the largest completion gap missed the goal ($goal_text) in both attempts: $(cat "$results"/attempt-*/pause_ms | tr '\n' ' ')ms"
+say "PASS"

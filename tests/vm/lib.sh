@@ -439,6 +439,37 @@ ext4_scratch() {
 	mount -o loop "$file" "$dir" || fail "ext4_scratch: mounting $file on $dir failed"
 }
 
+# ---- Ceph -----------------------------------------------------------------
+
+# ceph_client_setup CEPH_DIR: reach the cluster tests/ceph/cluster.sh runs
+# on the host (CEPH_DIR/ceph.conf, passed in LUNAR_VM_ENV) from this guest,
+# whose first NIC is QEMU's user network (run-vm.sh --nic user): the
+# guest's 127.0.0.1:<Ceph ports> are NATed to the host (slirp's
+# 10.0.2.2).  Writes /run/ceph/ceph.conf, with client logs (librados and
+# librbd errors) under $LOGDIR, so in the results.
+ceph_client_setup() {
+	local dir=${1:?ceph_client_setup: no CEPH_DIR} m mon
+	[ -f "$dir/ceph.conf" ] || fail "ceph_client_setup: no $dir/ceph.conf (start the cluster on the host)"
+	for m in virtio_net nf_tables nft_compat nft_chain_nat nf_nat xt_nat xt_multiport xt_MASQUERADE xt_tcpudp; do
+		modprobe "$m" || fail "modprobe $m"
+	done
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || fail "eth0"
+	sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
+	iptables -t nat -A OUTPUT -d 127.0.0.1/32 -p tcp -m multiport \
+		--dports 3300:3399,6800:7300 -j DNAT --to-destination 10.0.2.2 ||
+		fail "iptables DNAT"
+	iptables -t nat -A POSTROUTING -o eth0 -s 127.0.0.0/8 -j MASQUERADE ||
+		fail "iptables MASQUERADE"
+	mkdir -p /run/ceph
+	{ cat "$dir/ceph.conf"; printf '[client]\nadmin socket = /run/ceph/$name.$pid.asok\nlog file = %s/ceph-$name.$pid.log\n' "$LOGDIR"; } \
+		>/run/ceph/ceph.conf
+	mon=$(grep -o '127\.0\.0\.1:[0-9]*' /run/ceph/ceph.conf | head -n 1)
+	[ -n "$mon" ] || fail "no monitor address in $dir/ceph.conf"
+	wait_for "timeout 3 bash -c '</dev/tcp/${mon%:*}/${mon#*:}' 2>/dev/null" 60 ||
+		fail "the host's Ceph monitor $mon is not reachable from the guest"
+	step "network up, Ceph reachable"
+}
+
 # ---- I/O checks -----------------------------------------------------------
 
 # dd_verify DEV [MIB] [BACKING_FILE]: write MIB (default 4) MiB of random

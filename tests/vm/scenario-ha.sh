@@ -35,31 +35,10 @@ gateway) ME=2 ;;
 esac
 [ -d "$X" ] || fail "no /xshare: run through ha-drill.sh"
 
-# The guest's 127.0.0.1:<Ceph ports> go to the host (slirp's 10.0.2.2).
+# The host's Ceph (lib.sh) and the link to the other guest (eth1).
 net_setup() {
-	modprobe virtio_net || fail "modprobe virtio_net"
-	local m
-	for m in nf_tables nft_compat nft_chain_nat nf_nat xt_nat xt_multiport xt_MASQUERADE xt_tcpudp; do
-		modprobe "$m" || fail "modprobe $m"
-	done
-	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 || fail "eth0"
+	ceph_client_setup "$HA_CEPH"
 	ip link set eth1 up && ip addr add "192.168.77.$ME/24" dev eth1 || fail "eth1"
-	sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1
-	iptables -t nat -A OUTPUT -d 127.0.0.1/32 -p tcp -m multiport \
-		--dports 3300:3399,6800:7300 -j DNAT --to-destination 10.0.2.2 ||
-		fail "iptables DNAT"
-	iptables -t nat -A POSTROUTING -o eth0 -s 127.0.0.0/8 -j MASQUERADE ||
-		fail "iptables MASQUERADE"
-	mkdir -p /run/ceph
-	# Client logs (librados/librbd errors) land with lunard's in the results.
-	{ cat "$HA_CEPH/ceph.conf"; printf '[client]\nadmin socket = /run/ceph/$name.$pid.asok\nlog file = %s/ceph-$name.$pid.log\n' "$LOGDIR"; } \
-		>/run/ceph/ceph.conf
-	local mon
-	mon=$(grep -o '127\.0\.0\.1:[0-9]*' /run/ceph/ceph.conf | head -n 1)
-	[ -n "$mon" ] || fail "no monitor address in $HA_CEPH/ceph.conf"
-	wait_for "timeout 3 bash -c '</dev/tcp/${mon%:*}/${mon#*:}' 2>/dev/null" 60 ||
-		fail "the host's Ceph monitor $mon is not reachable from the guest"
-	step "network up, Ceph reachable"
 }
 
 gateway_setup() {
@@ -211,12 +190,22 @@ owner_group() {
 	[ -z "$id" ] || echo $((id))
 }
 
-# The largest gap between completions in fio's completion latency logs
-# (entries are not strictly in time order: sorted first).
+# max_gap_ms: the largest gap between completions in fio's completion
+# latency log (entries are not strictly in time order: sorted first).
+# Fails unless the log covers the whole run, from its first second to its
+# last two: a missing or cut-short log must not read as "no gap".
 max_gap_ms() {
-	cut -d, -f1 "$@" | sort -n |
-		awk '{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last; last = t }
-		     END { print gap + 0 }'
+	local logs=(/tmp/ha_clat.*.log)
+	[ -s "${logs[0]}" ] || fail "fio wrote no completion latency log (/tmp/ha_clat.*.log)"
+	cut -d, -f1 "${logs[@]}" | sort -n |
+		awk -v end=$(((FIO_RUNTIME - 2) * 1000)) '
+			{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last
+			  if (NR == 1) first = t; last = t }
+			END { if (NR < 100 || first > 1000 || last < end) {
+				printf "%d completions from %d to %d ms\n", NR, first, last > "/dev/stderr"
+				exit 1 }
+			      print gap + 0 }' ||
+		fail "fio's completion log does not cover the run ($FIO_RUNTIME s)"
 }
 
 initiator_main() {
@@ -250,8 +239,10 @@ initiator_main() {
 	owner=$(owner_group)
 	touch $X/a.done
 	cp /tmp/ha_clat.*.log "$RESULTS/" 2>/dev/null || true
+	local pause
+	pause=$(max_gap_ms)
 	{
-		echo "pause_ms $(max_gap_ms /tmp/ha_clat.*.log)"
+		echo "pause_ms $pause"
 		echo "fio_status $rc"
 		echo "setup_acquisitions $before"
 		echo "takeovers $((after - before))"
