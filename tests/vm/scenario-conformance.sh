@@ -1,31 +1,58 @@
 #!/bin/bash
-# iSCSI conformance of lunard beside tcmu-runner 1.5.4 and the kernel:
-# libiscsi's iscsi-test-cu runs every SCSI.* and iSCSI.* test against one
-# LUN at a time, exported by LIO's iSCSI target on 127.0.0.1: the kernel's
-# rd_mcp, Debian's tcmu-runner 1.5.4 (its qcow handler on a raw file) and
-# lunard's file handler.  Per backstore $RESULTS/conformance-<name>.txt
-# (counts, failed tests) and .tests (every test's outcome); the comparison
-# in $RESULTS/conformance.txt.  docs/conformance.md explains the results.
+# iSCSI conformance: libiscsi's iscsi-test-cu runs every SCSI.* and
+# iSCSI.* test against one LUN at a time, exported by LIO's iSCSI target
+# on 127.0.0.1, for each backstore named:
 #
-# Fails if lunard passes fewer tests than tcmu-runner or rd_mcp, or fails
-# a test that passes on rd_mcp, except
-#  - when every assertion it fails is about the iSCSI residual count: the
-#    kernel's TCMU passthrough never parses the CDB, and its ring can only
-#    shorten data-in, so no TCMU daemon can make LIO report an overflow;
-#  - when, run again alone up to RERUNS times, the test passes once on
-#    lunard or fails once on a fresh rd_mcp LUN: a race outside lunard
-#    (see docs/conformance.md, Reserve6).
+#   scenario-conformance.sh BACKSTORE...
+#     rd_mcp        the kernel's own SPC/SBC emulation (a RAM disk)
+#     tcmu-runner   Debian's tcmu-runner 1.5.4 (its qcow handler on a raw
+#                   file: Debian ships no file handler)
+#     lunard-file   lunard's file handler
+#     lunard-ram    lunard's ram handler
+#     lunard-rbd    lunard's rbd handler on the host's Ceph
+#                   (CONFORMANCE_CEPH: the cluster.sh directory; run-vm.sh
+#                   --nic user; tests/vm/conformance-rbd.sh sets it up)
+#
+# Every lunard backstore's outcome of every test (pass, fail, skip) must be
+# the one tests/vm/conformance/<backstore>.expected records, where each
+# fail and skip carries its reason: any change, better or worse, fails the
+# scenario until that file is updated in the same commit (a proposed file
+# is written to $RESULTS/<backstore>.expected.new).  With tcmu-runner and
+# lunard-file both run, lunard-file must also pass at least as many tests
+# as tcmu-runner and rd_mcp.  Per backstore $RESULTS/conformance-<name>.log
+# (iscsi-test-cu's output), .tests (every outcome) and .txt (counts);
+# docs/conformance.md explains the results.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 require iscsi-test-cu
 
 LUN_SIZE=64M
-RERUNS=5
-BACKSTORES=(rd_mcp tcmu-runner lunard)
+EXPECTED_DIR=$(cd "$(dirname "$0")" && pwd)/conformance
+[ $# -ge 1 ] || fail "usage: scenario-conformance.sh BACKSTORE... (rd_mcp tcmu-runner lunard-file lunard-ram lunard-rbd)"
 
 # Kernel messages for every out-of-range LBA would go to the serial
 # console, which is slow under TCG; dmesg still has them.
 echo 1 >/proc/sys/kernel/printk
+
+# test_order: the suites in the order they are to run — iSCSI's, then
+# SCSI's, SCSI.Reserve6 last: RESERVE(6) is LIO's own (it never reaches a
+# TCMU daemon) and its Logout test can leave a reservation of an old
+# session behind for a moment, which the tests after it would meet as
+# RESERVATION CONFLICT.  As a comma-separated --test list, which
+# iscsi-test-cu registers from the last item to the first.
+test_order() {
+	local -a order
+	mapfile -t order < <(iscsi-test-cu -l | awk -F. '
+		NF == 2 && $1 == "iSCSI" { print }
+		NF == 2 && $1 == "SCSI" && $2 != "Reserve6" { scsi[++n] = $0 }
+		END { for (i = 1; i <= n; i++) print scsi[i]; print "SCSI.Reserve6" }')
+	[ "${#order[@]}" -gt 40 ] || fail "iscsi-test-cu -l listed only ${#order[@]} suites"
+	local i out=""
+	for ((i = ${#order[@]} - 1; i >= 0; i--)); do
+		out+=${out:+,}${order[i]}
+	done
+	echo "$out"
+}
 
 # itc_run NAME TESTS URL: iscsi-test-cu on TESTS, its output in
 # $RESULTS/conformance-NAME.log.  The LUNs are scratch: destructive tests
@@ -43,32 +70,21 @@ itc_run() {
 	[ "$rc" -le 1 ] || fail "iscsi-test-cu on $name exited with $rc (see conformance-$name.log)"
 }
 
-# itc_outcomes LOG: one line per test, "pass|skip|fail SUITE.TEST", with
-# " residual" after a failure whose failed assertions all concern the
-# iSCSI residual.  CUnit counts a skip as a pass; libiscsi says [SKIPPED].
+# itc_outcomes LOG: one line per test, "pass|skip|fail SUITE.TEST".  CUnit
+# counts a skip as a pass; libiscsi says [SKIPPED].
 itc_outcomes() {
 	awk '
-	function flush() {
-		if (failed != "")
-			print "fail", failed (asserts && asserts == residual ? " residual" : "")
-		failed = ""
-	}
+	function flush() { if (failed != "") print "fail", failed; failed = "" }
 	/^Suite: / { flush(); suite = $2; next }
 	/^Run Summary/ { flush(); next }
 	/^  Test: / {
 		flush(); test = suite "." $2; skipped = 0
-		sub(/^  Test: [^ ]+ \.\.\./, "")
-	}
-	failed != "" && /^ +[0-9]+\. [^ ]+\.c:[0-9]+ +- / {
-		asserts++
-		if (substr($0, index($0, " - ")) ~ /residual/)
-			residual++
-		next
+		sub(/^  Test: [^ ]+ \.\.\./, "")	# the outcome may follow on this line
 	}
 	test == "" { next }
 	/\[SKIPPED\]/ { skipped = 1 }
 	/^passed/ { print (skipped ? "skip" : "pass"), test; test = ""; next }
-	/^FAILED/ { failed = test; asserts = residual = 0; test = ""; next }
+	/^FAILED/ { failed = test; test = ""; next }
 	END { flush() }' "$1"
 }
 
@@ -90,137 +106,132 @@ itc_check() {
 	fi
 }
 
-# itc_suite NAME BACKSTORE: every SCSI.* and iSCSI.* test on BACKSTORE as
-# LUN 0 of a fresh iSCSI target; outcomes and counts into $RESULTS.
+# itc_suite NAME BACKSTORE_PATH: every test on BACKSTORE_PATH as LUN 0 of
+# a fresh iSCSI target; outcomes and counts into $RESULTS.
 itc_suite() {
 	local name=$1 iqn out=$RESULTS/conformance-$1.tests t0=$SECONDS
 	iqn=$(iscsi_target_setup "$2")
 	step "iscsi-test-cu on $name"
-	itc_run "$name" SCSI,iSCSI "iscsi://127.0.0.1/$iqn/0"
+	itc_run "$name" "$TESTS" "iscsi://127.0.0.1/$iqn/0"
 	itc_outcomes "$RESULTS/conformance-$name.log" | LC_ALL=C sort -k2,2 >"$out"
 	itc_check "$name"
-	{
-		printf 'backstore: %s\ntests: %d passed: %d failed: %d skipped: %d\n' \
-			"$name" "$(wc -l <"$out")" "$(count pass "$out")" \
-			"$(count fail "$out")" "$(count skip "$out")"
-		echo "failed:"
-		awk '$1 == "fail" { print "  " $2 ($3 ? " (" $3 " only)" : "") }' "$out"
-	} >"$RESULTS/conformance-$name.txt"
+	printf 'backstore: %s\ntests: %d passed: %d failed: %d skipped: %d\n' \
+		"$name" "$(wc -l <"$out")" "$(count pass "$out")" \
+		"$(count fail "$out")" "$(count skip "$out")" >"$RESULTS/conformance-$name.txt"
 	step "$name: $(sed -n 2p "$RESULTS/conformance-$name.txt") ($((SECONDS - t0)) s)"
+	cleanup_target
 }
 
-# suspects: lunard's failures that pass on rd_mcp, residual-only ones aside.
-suspects() {
-	LC_ALL=C join -j 2 "$RESULTS/conformance-lunard.tests" "$RESULTS/conformance-rd_mcp.tests" |
-		awk '$2 == "fail" && $3 != "residual" && $NF == "pass" { print $1 }'
+# expected_outcomes NAME: the expected file as "OUTCOME TEST REASON" lines,
+# sorted by test; fails on a malformed line (a fail, skip or any without
+# a reason, an unknown outcome, a test listed twice).
+expected_outcomes() {
+	local file=$EXPECTED_DIR/$1.expected
+	[ -f "$file" ] || fail "no expected outcomes for $1 ($file)"
+	awk '
+		/^[[:space:]]*(#|$)/ { next }
+		$1 !~ /^(pass|fail|skip|any)$/ { bad = bad "\n  line " NR ": unknown outcome " $1; next }
+		$1 != "pass" && NF < 3 { bad = bad "\n  line " NR ": " $1 " " $2 " gives no reason"; next }
+		seen[$2]++ { bad = bad "\n  line " NR ": " $2 " listed twice"; next }
+		{ print }
+		END { if (bad != "") { print FILENAME ":" bad > "/dev/stderr"; exit 1 } }' "$file" |
+		LC_ALL=C sort -k2,2 || fail "$file is malformed (above)"
 }
 
-# itc_alone NAME TEST URL: run TEST alone; prints its outcome.
-itc_alone() {
-	local outcome
-	itc_run "$1" "[Si]*.$2" "$3"
-	outcome=$(itc_outcomes "$RESULTS/conformance-$1.log" | cut -d' ' -f1)
-	[ -n "$outcome" ] || fail "$2 did not run (see conformance-$1.log)"
-	echo "$outcome"
+# compare_expected NAME: every outcome as expected; the differences, and
+# a proposed expected file, otherwise.
+compare_expected() {
+	local name=$1 exp=$RESULTS/$1.expected.sorted diffs
+	expected_outcomes "$name" >"$exp"
+	diffs=$(LC_ALL=C join -j 2 -a 1 -a 2 -e MISSING -o 0,1.1,2.1 \
+		"$RESULTS/conformance-$name.tests" "$exp" |
+		awk '$3 != "any" && $2 != $3 { printf "  %-50s now %-7s expected %s\n", $1, $2, $3 }')
+	[ -n "$diffs" ] || { step "$name: all $(wc -l <"$exp") outcomes as expected"; return 0; }
+	propose "$name" "$exp" >"$RESULTS/$name.expected.new"
+	printf '%s: outcomes differ from %s:\n%s\n' "$name" \
+		"tests/vm/conformance/$name.expected" "$diffs" >>"$RESULTS/conformance.txt"
+	return 1
 }
 
-# rerun_suspects LUNARD_URL RD_MCP_URL: each suspect alone, in turn on
-# lunard and on a fresh rd_mcp LUN, up to RERUNS times each.  It is
-# lunard's own failure only if it fails every time on lunard and passes
-# every time on rd_mcp.  Verdicts in conformance-reruns.txt.
-rerun_suspects() {
-	local t i verdict lunard rd_mcp
-	: >"$RESULTS/conformance-reruns.txt"
-	for t in $(suspects); do
-		verdict="lunard's own: fails $RERUNS of $RERUNS times, rd_mcp passes"
-		for ((i = 1; i <= RERUNS; i++)); do
-			lunard=$(itc_alone "rerun-lunard-$t-$i" "$t" "$1")
-			if [ "$lunard" != fail ]; then
-				verdict="flaky: passes on lunard in rerun $i"
-				break
-			fi
-			rd_mcp=$(itc_alone "rerun-rd_mcp-$t-$i" "$t" "$2")
-			if [ "$rd_mcp" = fail ]; then
-				verdict="flaky: fails on rd_mcp too in rerun $i"
-				break
-			fi
-		done
-		echo "$t: $verdict" >>"$RESULTS/conformance-reruns.txt"
-	done
+# propose NAME SORTED_EXPECTED: the expected file this run would need,
+# reasons kept where the outcome is unchanged (or "any").
+propose() {
+	sed -n '/^#/p' "$EXPECTED_DIR/$1.expected"
+	LC_ALL=C join -j 2 -a 1 "$RESULTS/conformance-$1.tests" "$2" |
+		awk '{ reason = ""
+		       if (NF >= 3 && ($2 == $3 || $3 == "any")) {
+			   out = $3; for (i = 4; i <= NF; i++) reason = reason " " $i
+		       } else { out = $2; if (out != "pass") reason = " REASON NEEDED" }
+		       print out, $1 reason }'
 }
 
 run_rd_mcp() {
 	local bs
 	bs=$(make_kernel_backstore rd_mcp rd0 "$LUN_SIZE")
 	itc_suite rd_mcp "$bs"
-	cleanup_target
 }
 
-run_tcmu_runner() {
+run_tcmu-runner() {
 	local bs
 	start_daemon tcmu-runner
 	truncate -s "$LUN_SIZE" /tmp/qcow0.img	# the qcow handler probes it
 	bs=$(make_user_backstore qcow0 "$LUN_SIZE" qcow//tmp/qcow0.img)
 	itc_suite tcmu-runner "$bs"
-	cleanup_target
 	stop_daemon
 }
 
-# The suspects' reruns on rd_mcp go to a second target, so that lunard's
-# run saw a target with one LUN, as the others did.
+# run_lunard NAME CFGSTRING
 run_lunard() {
-	local bs rd iqn
+	local bs
 	start_daemon lunard
-	bs=$(make_user_backstore file0 "$LUN_SIZE" file//tmp/file0.img)
-	itc_suite lunard "$bs"
-	if [ -n "$(suspects)" ]; then
-		rd=$(make_kernel_backstore rd_mcp rd1 "$LUN_SIZE")
-		iqn=$(ISCSI_IQN=$ISCSI_IQN.reruns iscsi_target_setup "$rd")
-		rerun_suspects "iscsi://127.0.0.1/$ISCSI_IQN/0" "iscsi://127.0.0.1/$iqn/0"
-	fi
-	cleanup_target
+	bs=$(make_user_backstore "${1#lunard-}0" "$LUN_SIZE" "$2")
+	itc_suite "$1" "$bs"
 	stop_daemon
 }
 
-# summary: counts side by side, lunard's failures sorted by where else
-# they fail, and the verdict (its status).
+run_lunard-file() { run_lunard lunard-file file//tmp/file0.img; }
+run_lunard-ram() { run_lunard lunard-ram ram/conformance; }
+run_lunard-rbd() {
+	[ -n "${CONFORMANCE_CEPH:-}" ] || fail "lunard-rbd needs CONFORMANCE_CEPH (tests/vm/conformance-rbd.sh)"
+	ceph_client_setup "$CONFORMANCE_CEPH"
+	run_lunard lunard-rbd "rbd/rbd/conformance;conf=/run/ceph/ceph.conf"
+}
+
+# summary: counts side by side.
 summary() {
-	local b passed bad=0
-	local rd=$RESULTS/conformance-rd_mcp.tests lu=$RESULTS/conformance-lunard.tests
+	local b
 	printf '%-12s %6s %6s %6s %7s\n' backstore tests passed failed skipped
-	for b in "${BACKSTORES[@]}"; do
+	for b in "$@"; do
 		printf '%-12s %6d %6d %6d %7d\n' "$b" "$(wc -l <"$RESULTS/conformance-$b.tests")" \
 			"$(count pass "$RESULTS/conformance-$b.tests")" \
 			"$(count fail "$RESULTS/conformance-$b.tests")" \
 			"$(count skip "$RESULTS/conformance-$b.tests")"
 	done
-	echo
-	echo "lunard failures, by their outcome on rd_mcp:"
-	LC_ALL=C join -j 2 "$lu" "$rd" | awk '$2 == "fail" {
-		printf "  %-45s rd_mcp %s%s\n", $1, $NF, ($3 == "residual" ? " (lunard: residual only)" : "") }'
-	echo "run again alone, on lunard and on rd_mcp:"
-	sed 's/^/  /' "$RESULTS/conformance-reruns.txt"
-	passed=$(count pass "$lu")
-	for b in rd_mcp tcmu-runner; do
-		if [ "$passed" -lt "$(count pass "$RESULTS/conformance-$b.tests")" ]; then
-			echo "FAIL: lunard passes fewer tests than $b"
-			bad=1
-		fi
-	done
-	if grep -q "lunard's own" "$RESULTS/conformance-reruns.txt"; then
-		echo "FAIL: lunard fails tests that pass on rd_mcp"
-		bad=1
-	fi
-	return "$bad"
 }
 
-step "rd_mcp"
-run_rd_mcp
-step "tcmu-runner (qcow on a raw file)"
-run_tcmu_runner
-step "lunard (file handler)"
-: >"$RESULTS/conformance-reruns.txt"
-run_lunard
-summary >"$RESULTS/conformance.txt" || { cat "$RESULTS/conformance.txt"; fail "see conformance.txt"; }
+# fewer_passes_than OTHER: lunard-file passes fewer tests than OTHER.
+fewer_passes_than() {
+	[ -f "$RESULTS/conformance-$1.tests" ] && [ -f "$RESULTS/conformance-lunard-file.tests" ] &&
+		[ "$(count pass "$RESULTS/conformance-lunard-file.tests")" -lt \
+			"$(count pass "$RESULTS/conformance-$1.tests")" ]
+}
+
+TESTS=$(test_order)
+for b in "$@"; do
+	declare -F "run_$b" >/dev/null || fail "unknown backstore '$b'"
+done
+for b in "$@"; do
+	step "$b"
+	"run_$b"
+done
+summary "$@" >"$RESULTS/conformance.txt"
+bad=0
+for b in "$@"; do
+	[[ $b != lunard-* ]] || compare_expected "$b" || bad=1
+done
+for b in rd_mcp tcmu-runner; do
+	! fewer_passes_than "$b" || { echo "lunard-file passes fewer tests than $b" >>"$RESULTS/conformance.txt"; bad=1; }
+done
 cat "$RESULTS/conformance.txt"
+[ "$bad" = 0 ] || fail "conformance outcomes changed (above; proposed files in the results: <backstore>.expected.new)"
 pass
