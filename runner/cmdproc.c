@@ -22,13 +22,6 @@
 #define RETRY_MS 10
 /* While stopping: how often to re-check for the last completions. */
 #define DRAIN_POLL_MS 100
-/*
- * After a batch, watch the ring this long before sleeping: under load the
- * next command usually arrives within microseconds, and waking a sleeping
- * thread costs far more than that (an inter-processor interrupt, a VM exit
- * under virtualisation).
- */
-#define SPIN_NS 20000
 
 struct cmdproc {
 	struct tcmu_device *dev;
@@ -221,39 +214,17 @@ static void serve_once(struct cmdproc *cp, struct pollfd *pfd)
 	check_timeouts(dev);
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
-
 /*
- * Spin briefly for new ring entries; true if some arrived.  Not while a
- * polled handler has I/O in flight: its completions arrive on a file
- * descriptor the spin does not watch.
+ * Spin briefly for new ring entries (ring.h: RING_SPIN_NS); true if some
+ * arrived.  Not while a polled handler has I/O in flight: its completions
+ * arrive on a file descriptor the spin does not watch.
  */
 static bool spin_for_work(struct tcmu_device *dev)
 {
-	int64_t until = now_ns() + SPIN_NS;
-
 	if (stopping(dev) || dev->broken ||
 	    (dev_has_poller(dev) && tracker_count(&dev->tracker)))
 		return false;
-	while (!ring_has_entries(&dev->ring)) {
-		if (now_ns() > until)
-			return false;
-		cpu_relax();
-	}
-	return true;
+	return ring_spin_for_entries(&dev->ring);
 }
 
 static void *cmdproc_main(void *arg)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ENTRY_ALIGN ((uint32_t)TCMU_OP_ALIGN_SIZE)
 
@@ -213,6 +214,33 @@ static void decode_tmr(const struct lunar_ring *ring, uint32_t pos,
 bool ring_has_entries(const struct lunar_ring *ring)
 {
 	return load_head(ring) != ring->next;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+bool ring_spin_for_entries(const struct lunar_ring *ring)
+{
+	int64_t until = now_ns() + RING_SPIN_NS;
+
+	while (!ring_has_entries(ring)) {
+		if (now_ns() > until)
+			return false;
+		cpu_relax();
+	}
+	return true;
 }
 
 void ring_cmd_release(struct ring_cmd *cmd)

@@ -114,6 +114,19 @@ int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 /* Whether the kernel queued entries not yet read (no system call). */
 bool ring_has_entries(const struct lunar_ring *ring);
 
+/*
+ * How long the user side watches the ring for new entries after a batch
+ * before it sleeps on the kernel's notification: under load the next
+ * command usually arrives within microseconds, and waking a sleeping
+ * thread costs far more than that (an inter-processor interrupt, a VM exit
+ * under virtualisation).  lunard's command thread and lunar-bench's bare
+ * ring loop both spin this long, so the baseline polls as lunard does.
+ */
+#define RING_SPIN_NS 20000
+
+/* Spin up to RING_SPIN_NS for new entries; true as soon as some arrived. */
+bool ring_spin_for_entries(const struct lunar_ring *ring);
+
 /* Free what ring_next() allocated for cmd (safe on a zeroed ring_cmd). */
 void ring_cmd_release(struct ring_cmd *cmd);
 

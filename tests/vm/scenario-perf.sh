@@ -1,26 +1,42 @@
 #!/bin/bash
-# Side-by-side I/O performance through the real kernel, one VM run: the
-# kernel's fileio backstore (the ceiling), lunard's file handler and Debian's
-# tcmu-runner 1.5.4 (qcow handler on a raw file: Debian ships no file
-# handler), all on the same preallocated tmpfs file, each exported through
-# tcm_loop.  fio (libaio, O_DIRECT): 4 KiB random read and write at QD16,
-# 1 MiB sequential read and write at QD4.  The daemons cannot run together,
-# so each repetition runs the three backstores one after the other, in an
-# order rotated per repetition (a Latin square: each backstore runs first,
-# second and third once per three repetitions), so drift hits all alike.
-# Medians and ratios go to stdout and $RESULTS/perf.{txt,json}.  Fails on any
-# I/O error; performance is reported, never asserted (the machine is noisy).
+# Side-by-side I/O performance through the real kernel, one VM run, all on
+# the same preallocated tmpfs file, each exported through tcm_loop:
+#   fileio       the kernel's fileio backstore (the ceiling);
+#   lunard-qcow  lunard serving the file with Debian's tcmu-runner 1.5.4
+#                handler_qcow.so (raw fallback: the file has no qcow header),
+#                loaded unchanged;
+#   tcmu-runner  Debian's tcmu-runner 1.5.4 with the same handler_qcow.so
+#                (Debian ships no file handler);
+#   lunard-file  lunard's own file handler, for reference against fileio.
+# lunard-qcow / tcmu-runner is the daemon comparison: same backend, same
+# handler binary; lunard-file runs a different backend, so its ratio is to
+# fileio only.  Threads per device, both daemons alike with the qcow
+# handler: a command thread that takes commands off the ring and one
+# worker thread that runs the handler's synchronous callouts; lunard's
+# command thread spins 20 us for new ring entries after each batch,
+# tcmu-runner's sleeps at once.  lunard-file does the I/O on its command
+# thread.
+# fio (libaio, O_DIRECT): 4 KiB random read and write at QD16, 1 MiB
+# sequential read and write at QD4, each after a 1 s ramp.  The daemons
+# cannot run together, so each repetition runs the backstores one after
+# the other, in an order rotated per repetition (a Latin square when the
+# repetitions are a multiple of four), so drift hits all alike.  Medians,
+# min-max and ratios of medians go to stdout and $RESULTS/perf.{txt,json}.
+# Fails on any I/O error and when a tool or Debian's handler_qcow.so is
+# missing; performance is reported, never asserted (the machine is noisy).
 #
 # Both TCMU devices get hw_max_sectors=PERF_MAX_SECTORS (2048: 1 MiB, as
 # ceph-iscsi's gateways configure; the TCMU default of 128 splits a 1 MiB
 # request into 16 commands while fileio takes it whole).
 #
 # PERF_REPS (3), PERF_SECONDS (4, per fio job after a 1 s ramp), PERF_SIZE
-# (256M), PERF_MAX_SECTORS and PERF_LUNARD_OPTS (appended to lunard's
+# (256M), PERF_MAX_SECTORS and PERF_LUNARD_OPTS (appended to lunard-file's
 # cfgstring, e.g. ";engine=threads") may be passed with LUNAR_VM_ENV.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-require fio jq
+for tool in fio jq column; do
+	command -v "$tool" >/dev/null || fail "$tool is not installed on the host"
+done
 
 reps=${PERF_REPS:-3}
 seconds=${PERF_SECONDS:-4}
@@ -29,12 +45,13 @@ max_sectors=${PERF_MAX_SECTORS:-2048}
 lunard_opts=${PERF_LUNARD_OPTS:-}
 img=/tmp/perf.img
 raw=$RESULTS/perf-raw.tsv
-backstores=(fileio lunard tcmu-runner)
+debian=/usr/lib/x86_64-linux-gnu/tcmu-runner
+backstores=(fileio lunard-qcow tcmu-runner lunard-file)
 # name rw bs iodepth; the unit of each is what the table reports.
 workloads=("randread 4k 16" "randwrite 4k 16" "read 1M 4" "write 1M 4")
 
-[ -f /usr/lib/x86_64-linux-gnu/tcmu-runner/handler_qcow.so ] ||
-	skip "Debian's tcmu-runner package (handler_qcow.so) is not installed"
+[ -f "$debian/handler_qcow.so" ] ||
+	fail "Debian's tcmu-runner package (handler_qcow.so) is not installed on the host"
 
 # fio_args: one fio invocation running every workload in turn (stonewall).
 fio_args() {
@@ -48,14 +65,23 @@ fio_args() {
 # io_errors: how many I/O errors the kernel has logged so far.
 io_errors() { dmesg | grep -c 'I/O error' || true; }
 
-# attach BACKSTORE: its LUN on tcm_loop (starting its daemon); prints /dev/sdX.
+# start_server BACKSTORE: start the daemon that serves BACKSTORE, if any.
+start_server() {
+	case $1 in
+	lunard-qcow) start_daemon lunard --handler-path "$debian" ;;
+	lunard-file) start_daemon lunard ;;
+	tcmu-runner) start_daemon tcmu-runner ;;
+	esac
+}
+
+# attach BACKSTORE: its LUN on tcm_loop (its daemon running); prints /dev/sdX.
 attach() {
 	local bs
 	case $1 in
 	fileio) bs=$(make_kernel_backstore fileio perf "$size" "$img") ;;
-	lunard) bs=$(make_user_backstore perf "$size" "file/$img$lunard_opts" \
+	lunard-file) bs=$(make_user_backstore perf "$size" "file/$img$lunard_opts" \
 		"hw_max_sectors=$max_sectors") ;;
-	tcmu-runner) bs=$(make_user_backstore perf "$size" "qcow/$img" \
+	lunard-qcow | tcmu-runner) bs=$(make_user_backstore perf "$size" "qcow/$img" \
 		"hw_max_sectors=$max_sectors") ;;
 	esac
 	describe "$1" "$bs" >>"$RESULTS/perf-attribs.txt"
@@ -93,7 +119,7 @@ record() {
 phase() {
 	local bs=$1 rep=$2 dev out errs
 	out=$RESULTS/fio-$bs-$rep.json
-	[ "$bs" = fileio ] || start_daemon "$bs"
+	start_server "$bs"
 	dev=$(attach "$bs")
 	errs=$(io_errors)
 	step "repetition $rep: $bs on $dev"
@@ -114,8 +140,8 @@ build_type() {
 		grep . || echo unknown
 }
 
-# report: medians per backstore and workload, ratios of medians, as a
-# table (stdout, perf.txt) and JSON (perf.json).
+# report: per backstore and workload the median and min-max, ratios of
+# medians, as a table (stdout, perf.txt) and JSON (perf.json).
 report() {
 	jq -R -s --arg reps "$reps" --arg seconds "$seconds" --arg size "$size" \
 		--arg build "$(build_type)" -f /dev/stdin "$raw" >"$RESULTS/perf.json" <<-'EOF'
@@ -125,23 +151,32 @@ report() {
 		 {bs: .[0], w: .[1], rep: (.[2] | tonumber), v: (.[3] | tonumber), unit: .[4],
 		  lat_us: (.[5] | tonumber)}] as $rows |
 		($rows | map(.w) | unique) as $ws |
-		def med($b; $w): [$rows[] | select(.bs == $b and .w == $w) | .v] | median;
+		def stats($b; $w): [$rows[] | select(.bs == $b and .w == $w) | .v] |
+			{median: median, min: min, max: max};
 		{reps: ($reps | tonumber), seconds: ($seconds | tonumber), size: $size,
 		 lunard_build: $build, runs: $rows,
 		 workloads: [$ws[] as $w | {workload: $w,
 			unit: ([$rows[] | select(.w == $w)][0].unit),
-			fileio: med("fileio"; $w), lunard: med("lunard"; $w),
-			"tcmu-runner": med("tcmu-runner"; $w)} |
-			. + {lunard_vs_tcmu_runner: (.lunard / .["tcmu-runner"]),
-			     lunard_vs_fileio: (.lunard / .fileio)}]}
+			fileio: stats("fileio"; $w), "lunard-qcow": stats("lunard-qcow"; $w),
+			"tcmu-runner": stats("tcmu-runner"; $w),
+			"lunard-file": stats("lunard-file"; $w)} |
+			. + {lunard_qcow_vs_tcmu_runner: (.["lunard-qcow"].median / .["tcmu-runner"].median),
+			     lunard_file_vs_fileio: (.["lunard-file"].median / .fileio.median)}]}
 	EOF
-	jq -r '"lunard build: \(.lunard_build); \(.reps) repetitions, \(.seconds) s per job, \(.size) tmpfs file"' \
-		"$RESULTS/perf.json" | tee "$RESULTS/perf.txt"
-	jq -r '(["workload", "unit", "fileio", "lunard", "tcmu-runner", "lunard/tcmu-runner", "lunard/fileio"] | @tsv),
-		(.workloads[] | [.workload, .unit, (.fileio | round), (.lunard | round),
-			(.["tcmu-runner"] | round), (.lunard_vs_tcmu_runner * 100 | round / 100),
-			(.lunard_vs_fileio * 100 | round / 100)] | @tsv)' "$RESULTS/perf.json" |
-		column -t -s $'\t' | tee -a "$RESULTS/perf.txt"
+	{
+		jq -r '"lunard build: \(.lunard_build); \(.reps) repetitions, \(.seconds) s per job, \(.size) tmpfs file"' \
+			"$RESULTS/perf.json"
+		echo "lunard-qcow and tcmu-runner: Debian's 1.5.4 handler_qcow.so on the same raw file (the daemon comparison);"
+		echo "lunard-file: lunard's file handler (compared with fileio only).  Medians, (min-max) over the repetitions."
+		jq -r 'def cell($s): "\($s.median | round) (\($s.min | round)-\($s.max | round))";
+			(["workload", "unit", "fileio", "lunard-qcow", "tcmu-runner", "lunard-file",
+			  "lunard-qcow/tcmu-runner", "lunard-file/fileio"] | @tsv),
+			(.workloads[] | [.workload, .unit, cell(.fileio), cell(.["lunard-qcow"]),
+				cell(.["tcmu-runner"]), cell(.["lunard-file"]),
+				(.lunard_qcow_vs_tcmu_runner * 100 | round / 100),
+				(.lunard_file_vs_fileio * 100 | round / 100)] | @tsv)' "$RESULTS/perf.json" |
+			column -t -s $'\t'
+	} | tee "$RESULTS/perf.txt"
 }
 
 step "backing file $img: $size, written in full"
