@@ -32,8 +32,10 @@ int cephtest_start(const char *handler_dir)
 		 "WITH_MGR=1 EXTRA_CONF='osd heartbeat grace = 3\nosd heartbeat interval = 1' "
 		 "%s start %s/c >%s/start.log 2>&1", LUNAR_CEPH_CLUSTER, ceph_dir, ceph_dir);
 	rc = cephtest_run(cmd);
-	if (rc == 77)
+	if (rc == 77) {
+		printf("SKIP: Ceph is not installed (apt-get install ceph-mon ceph-osd ceph-common)\n");
 		exit(77);
+	}
 	snprintf(ceph_conf, sizeof(ceph_conf), "%s/c/ceph.conf", ceph_dir);
 	if (rc || rados_create(&ceph_cluster, NULL) ||
 	    rados_conf_read_file(ceph_cluster, ceph_conf) ||

@@ -29,7 +29,7 @@ rc=0
 IMG=img "$here/cluster.sh" start "$work/a" >"$work/a.out" 2>&1 & pa=$!
 IMG=img "$here/cluster.sh" start "$work/b" >"$work/b.out" 2>&1 & pb=$!
 wait "$pa" || rc=$?
-[ "$rc" != 77 ] || { echo "SKIP: Ceph is not installed"; exit 77; }
+[ "$rc" != 77 ] || { echo "SKIP: Ceph is not installed (apt-get install ceph-mon ceph-osd ceph-common)"; exit 77; }
 [ "$rc" = 0 ] || fail "cluster a did not start: $(cat "$work/a.out")"
 wait "$pb" || fail "cluster b did not start: $(cat "$work/b.out")"
 ca=$(tail -1 "$work/a.out") cb=$(tail -1 "$work/b.out")

@@ -23,8 +23,10 @@
 static int setup(void **state)
 {
 	(void)state;
-	if (access(DEBIAN_RBD, R_OK))
+	if (access(DEBIAN_RBD, R_OK)) {
+		printf("SKIP: no %s (apt-get install tcmu-runner)\n", DEBIAN_RBD);
 		exit(77);
+	}
 	if (cephtest_start(NULL))
 		return -1;
 	return handlers_load_file(DEBIAN_RBD) ? -1 : 0;
