@@ -18,17 +18,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "budget.h"
-#include "cmd.h"
-#include "device.h"
-#include "dispatch.h"
+#include "cluster/budget.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/dispatch.h"
 #include "groups.h"
-#include "handler.h"
-#include "lock.h"
-#include "log.h"
-#include "recovery.h"
-#include "scsi/scsi.h"
-#include "scsi/sense.h"
+#include "runner/handler.h"
+#include "cluster/lock.h"
+#include "runner/log.h"
+#include "cluster/recovery.h"
+#include "runner/scsi/scsi.h"
+#include "runner/scsi/sense.h"
 #include "scsi_defs.h"
 #include "tcmu-runner.h"
 

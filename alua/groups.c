@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attr.h"
-#include "ring/transport.h"
+#include "runner/attr.h"
+#include "runner/ring/transport.h"
 
 #define LIST_MAX 4096
 

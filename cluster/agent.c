@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "device.h"
+#include "runner/device.h"
 #include "lock.h"
 #include "recovery.h"
 

@@ -5,7 +5,7 @@
 
 #include <errno.h>
 
-#include "export.h"
+#include "runner/export.h"
 #include "lunar-handler-ext.h"
 
 static unsigned int budget = BUDGET_DEFAULT_S;

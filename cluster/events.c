@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "device.h"
-#include "export.h"
-#include "handler.h"
-#include "log.h"
+#include "runner/device.h"
+#include "runner/export.h"
+#include "runner/handler.h"
+#include "runner/log.h"
 
 struct event {
 	struct tcmu_device *dev;

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "agent.h"
-#include "device.h"
-#include "dispatch.h"
-#include "handler.h"
-#include "log.h"
+#include "runner/device.h"
+#include "runner/dispatch.h"
+#include "runner/handler.h"
+#include "runner/log.h"
 #include "recovery.h"
 
 void lock_init(struct dev_lock *l)

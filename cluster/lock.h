@@ -40,7 +40,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cmd.h"
+#include "runner/cmd.h"
 
 struct tcmu_device;
 

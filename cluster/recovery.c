@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "agent.h"
-#include "cmdproc.h"
-#include "device.h"
+#include "runner/cmdproc.h"
+#include "runner/device.h"
 #include "events.h"
-#include "handler.h"
+#include "runner/handler.h"
 #include "lock.h"
-#include "log.h"
+#include "runner/log.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000

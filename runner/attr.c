@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring/transport.h"
+#include "runner/ring/transport.h"
 
 #define ATTR_MAX 4096
 #define SERIAL_PREFIX "T10 VPD Unit Serial Number:"

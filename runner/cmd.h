@@ -14,7 +14,7 @@
 
 #include "tcmu-runner.h"
 #include "overlap.h"
-#include "ring/ring.h"
+#include "runner/ring/ring.h"
 
 struct scsi_op;
 struct lunar_cmd;

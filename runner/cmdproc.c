@@ -16,7 +16,7 @@
 #include "device.h"
 #include "dispatch.h"
 #include "log.h"
-#include "scsi/scsi.h"
+#include "runner/scsi/scsi.h"
 
 /* Retry delay after a failed allocation left entries on the ring. */
 #define RETRY_MS 10

@@ -4,8 +4,8 @@
 #define _GNU_SOURCE
 #include "device.h"
 
-#include "alua.h"
-#include "budget.h"
+#include "alua/alua.h"
+#include "cluster/budget.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 
 #include "attr.h"
 #include "cmdproc.h"
-#include "events.h"
+#include "cluster/events.h"
 #include "handler.h"
 #include "log.h"
 

@@ -11,8 +11,8 @@
 #include "io.h"
 #include "iov.h"
 #include "log.h"
-#include "scsi/scsi.h"
-#include "scsi/sense.h"
+#include "runner/scsi/scsi.h"
+#include "runner/scsi/sense.h"
 
 /* Set while the command thread processes a batch of ring entries. */
 static __thread struct tcmu_device *batch_dev;

@@ -16,20 +16,20 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "budget.h"
-#include "cmd_timeout.h"
+#include "cluster/budget.h"
+#include "inflight.h"
 #include "config.h"
-#include "control/dbus.h"
-#include "control/guardian.h"
-#include "control/host_lock.h"
-#include "control/sim_server.h"
-#include "control/tcmu_devices.h"
-#include "control/uio.h"
-#include "events.h"
+#include "runner/control/dbus.h"
+#include "runner/control/guardian.h"
+#include "runner/control/host_lock.h"
+#include "runner/sim/sim_server.h"
+#include "runner/control/tcmu_devices.h"
+#include "runner/control/uio.h"
+#include "cluster/events.h"
 #include "handler.h"
 #include "log.h"
 #include "options.h"
-#include "version.h"
+#include "runner/version.h"
 
 static gboolean on_stop(gpointer loop)
 {

@@ -21,16 +21,16 @@ asan() {
 "$src/deploy/install-deps.sh"
 
 "$src/deploy/build.sh" "$out/normal" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-tier "$out/normal" 'unit|sim'
+tier "$out/normal" 'lint|unit|compat|sim'
 
 "$src/deploy/build.sh" "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DLUNAR_SANITIZE=ON
-asan tier "$out/asan" 'unit|sim'
+asan tier "$out/asan" 'lint|unit|compat|sim'
 
 tier "$out/normal" vm
 tier "$out/normal" ceph
 asan tier "$out/asan" ceph
-tier "$out/normal" drill
-asan tier "$out/asan" drill
+tier "$out/normal" drills
+asan tier "$out/asan" drills
 
 # Benchmarks assert nothing about speed (the machine is noisy) but fail on
 # any error; each side runs repeatedly, order rotated (docs/performance.md).

@@ -7,10 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "device.h"
-#include "export.h"
-#include "log.h"
-#include "scsi/scsi.h"
+#include "runner/device.h"
+#include "runner/export.h"
+#include "runner/log.h"
+#include "runner/scsi/scsi.h"
 
 LUNAR_EXPORT int tcmu_cdb_get_length(uint8_t *cdb)
 {

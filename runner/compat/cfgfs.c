@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attr.h"
-#include "device.h"
-#include "export.h"
-#include "log.h"
-#include "sysfs.h"
+#include "runner/attr.h"
+#include "runner/device.h"
+#include "runner/export.h"
+#include "runner/log.h"
+#include "runner/sysfs.h"
 
 #define CFGFS_BUF 4096
 

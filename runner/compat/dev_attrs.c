@@ -9,11 +9,11 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "device.h"
-#include "dispatch.h"
-#include "export.h"
-#include "handler.h"
-#include "log.h"
+#include "runner/device.h"
+#include "runner/dispatch.h"
+#include "runner/export.h"
+#include "runner/handler.h"
+#include "runner/log.h"
 
 LUNAR_EXPORT void *tcmu_dev_get_private(struct tcmu_device *dev)
 {

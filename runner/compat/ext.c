@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "device.h"
-#include "export.h"
-#include "handler.h"
-#include "log.h"
+#include "runner/device.h"
+#include "runner/export.h"
+#include "runner/handler.h"
+#include "runner/log.h"
 
 LUNAR_EXPORT int lunar_dev_set_poller(struct tcmu_device *dev,
 				      const struct lunar_poller *p)

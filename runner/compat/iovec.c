@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "export.h"
-#include "iov.h"
+#include "runner/export.h"
+#include "runner/iov.h"
 #include "libtcmu_common.h"
 
 LUNAR_EXPORT size_t tcmu_iovec_length(struct iovec *iovec, size_t iov_cnt)

@@ -3,8 +3,8 @@
  */
 #include <stdarg.h>
 
-#include "export.h"
-#include "log.h"
+#include "runner/export.h"
+#include "runner/log.h"
 
 #define MESSAGE_FN(fn, level)						\
 	LUNAR_EXPORT void fn(struct tcmu_device *dev, const char *funcname, \

@@ -1,9 +1,9 @@
 /*
  * libtcmu sense helpers for handlers (fixed format, 96-byte buffers).
  */
-#include "export.h"
+#include "runner/export.h"
 #include "libtcmu_common.h"
-#include "scsi/sense.h"
+#include "runner/scsi/sense.h"
 
 LUNAR_EXPORT void __tcmu_sense_set_data(uint8_t *sense_buf, uint8_t key,
 					uint16_t asc_ascq)

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "device.h"
-#include "export.h"
-#include "log.h"
+#include "runner/device.h"
+#include "runner/export.h"
+#include "runner/log.h"
 
 /* Name the calling thread "<prefix>-<uio name>" (15 characters at most). */
 LUNAR_EXPORT void tcmu_set_thread_name(const char *prefix,

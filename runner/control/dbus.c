@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handler.h"
-#include "log.h"
+#include "runner/handler.h"
+#include "runner/log.h"
 
 #define BUS_NAME	"org.kernel.TCMUService1"
 #define ROOT_PATH	"/org/kernel/TCMUService1"

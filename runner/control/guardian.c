@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "host_lock.h"
-#include "log.h"
+#include "runner/log.h"
 
 /* "+<hba>/<dev>": hba is "user_<n>", dev at most 127 bytes. */
 #define GUARD_MSG_MAX 160

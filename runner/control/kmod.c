@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "sysfs.h"
+#include "runner/log.h"
+#include "runner/sysfs.h"
 
 #define MODULE "target_core_user"
 #define MODULE_SYSFS "/sys/module/" MODULE

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "ring/tcmu_uapi.h"
+#include "runner/log.h"
+#include "runner/ring/tcmu_uapi.h"
 
 #define LISTEN_RCVBUF (1 << 20)
 

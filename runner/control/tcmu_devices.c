@@ -20,14 +20,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attr.h"
-#include "device.h"
+#include "runner/attr.h"
+#include "runner/device.h"
 #include "guardian.h"
 #include "host_lock.h"
 #include "kmod.h"
-#include "log.h"
+#include "runner/log.h"
 #include "netlink.h"
-#include "ring/tcmu_uapi.h"
+#include "runner/ring/tcmu_uapi.h"
 #include "uio.h"
 
 #define MAX_JOB_THREADS 64

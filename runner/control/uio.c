@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ring/transport.h"
-#include "sysfs.h"
+#include "runner/ring/transport.h"
+#include "runner/sysfs.h"
 
 #define UIO_SYSFS "/sys/class/uio"
 #define UIO_PREFIX "tcm-user/"

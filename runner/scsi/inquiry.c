@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alua.h"
-#include "cmd.h"
-#include "device.h"
+#include "alua/alua.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
 #include "ops.h"
 #include "scsi.h"
 #include "scsi_defs.h"

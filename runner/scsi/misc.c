@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "cmd.h"
-#include "device.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
 #include "ops.h"
 #include "scsi.h"
 #include "scsi_defs.h"

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "device.h"
-#include "handler.h"
-#include "log.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "runner/log.h"
 #include "ops.h"
 #include "scsi.h"
 #include "scsi_defs.h"

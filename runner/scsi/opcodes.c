@@ -8,12 +8,12 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "alua.h"
-#include "cmd.h"
-#include "device.h"
-#include "dispatch.h"
-#include "io.h"
-#include "iov.h"
+#include "alua/alua.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/dispatch.h"
+#include "runner/io.h"
+#include "runner/iov.h"
 #include "ops.h"
 #include "scsi_defs.h"
 #include "sense.h"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "runner/cmd.h"
 #include "ops.h"
 #include "scsi.h"
 #include "scsi_defs.h"

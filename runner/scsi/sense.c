@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-#include "cmd.h"
-#include "device.h"
-#include "ring/ring.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/ring/ring.h"
 #include "scsi_defs.h"
 
 #define SKSV 0x80

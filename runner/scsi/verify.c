@@ -20,11 +20,11 @@
  */
 #include <stdlib.h>
 
-#include "cmd.h"
-#include "device.h"
-#include "dispatch.h"
-#include "io.h"
-#include "iov.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/dispatch.h"
+#include "runner/io.h"
+#include "runner/iov.h"
 #include "ops.h"
 #include "scsi.h"
 #include "scsi_defs.h"

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "device.h"
-#include "io.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/io.h"
 #include "ops.h"
 #include "scsi.h"
 #include "scsi_defs.h"

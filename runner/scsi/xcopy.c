@@ -29,12 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "device.h"
-#include "dispatch.h"
-#include "io.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/dispatch.h"
+#include "runner/io.h"
 #include "ops.h"
-#include "ring/ring.h"
+#include "runner/ring/ring.h"
 #include "scsi.h"
 #include "scsi_defs.h"
 #include "sense.h"

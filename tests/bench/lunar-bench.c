@@ -44,13 +44,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "handler.h"
-#include "log.h"
-#include "ring/ring.h"
-#include "ring/simring.h"
-#include "ring/transport_sim.h"
-#include "siminit.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "runner/log.h"
+#include "runner/ring/ring.h"
+#include "runner/sim/simring.h"
+#include "runner/sim/transport_sim.h"
+#include "tests/shared/siminit.h"
 
 #define BLOCK_SIZE 512
 #define LAT_BUCKETS 4096	/* 1 us buckets, last one open-ended */

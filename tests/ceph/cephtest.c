@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 
 #include "cephtest.h"
-#include "scsi_check.h"
+#include "tests/shared/scsi_check.h"
 
 char ceph_dir[] = "/tmp/lunar-ceph-tier.XXXXXX";
 char ceph_conf[256];

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "cephtest.h"
-#include "device.h"
-#include "handler.h"
-#include "scsi_check.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "tests/shared/scsi_check.h"
 #include "scsi_defs.h"
 
 #define DEBIAN_RBD DEBIAN_HANDLER_DIR "/handler_rbd.so"

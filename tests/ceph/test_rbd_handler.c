@@ -21,12 +21,12 @@
 #include <rbd/librbd.h>
 
 #include "cephtest.h"
-#include "device.h"
-#include "handler.h"
-#include "log.h"
-#include "lunardproc.h"
-#include "ring/tcmu_uapi.h"
-#include "scsi_check.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "runner/log.h"
+#include "tests/shared/lunardproc.h"
+#include "runner/ring/tcmu_uapi.h"
+#include "tests/shared/scsi_check.h"
 
 #define SENSE_MISCOMPARE 0x0e
 #define STATUS_BUSY 0x08

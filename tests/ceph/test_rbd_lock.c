@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "cephtest.h"
-#include "device.h"
-#include "handler.h"
-#include "scsi_check.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "tests/shared/scsi_check.h"
 
 #define STATUS_BUSY 0x08
 

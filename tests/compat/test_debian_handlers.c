@@ -22,8 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "handler.h"
-#include "scsi_check.h"
+#include "runner/handler.h"
+#include "tests/shared/scsi_check.h"
 
 #define DEBIAN_FILE(name) DEBIAN_HANDLER_DIR "/" name
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lunardproc.h"
+#include "tests/shared/lunardproc.h"
 
 static int write_config(const struct gateway *g, unsigned int budget_s)
 {

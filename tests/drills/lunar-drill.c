@@ -32,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "budget.h"
+#include "cluster/budget.h"
 #include "gateway.h"
 #include "ledger.h"
 #include "mpath.h"

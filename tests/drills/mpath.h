@@ -30,9 +30,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cmd_timeout.h"
+#include "runner/inflight.h"
 #include "ledger.h"
-#include "siminit.h"
+#include "tests/shared/siminit.h"
 
 #define MPATH_MAX_PATHS 4
 #define MPATH_MAX_QD 16

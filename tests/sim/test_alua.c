@@ -13,13 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alua_state.h"
-#include "budget.h"
-#include "device.h"
-#include "handler.h"
-#include "lock.h"
-#include "recovery.h"
-#include "scsi_check.h"
+#include "alua/alua_state.h"
+#include "cluster/budget.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "cluster/lock.h"
+#include "cluster/recovery.h"
+#include "tests/shared/scsi_check.h"
 #include "scsi_defs.h"
 
 #define BS 512

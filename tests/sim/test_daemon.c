@@ -23,10 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lunardproc.h"
-#include "ring/simsock.h"
-#include "ring/transport_sim.h"
-#include "scsi_check.h"
+#include "tests/shared/lunardproc.h"
+#include "runner/sim/simsock.h"
+#include "runner/sim/transport_sim.h"
+#include "tests/shared/scsi_check.h"
 
 static struct lunardproc d;
 

@@ -25,8 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lunardproc.h"
-#include "scsi_check.h"
+#include "tests/shared/lunardproc.h"
+#include "tests/shared/scsi_check.h"
 
 #define BUS_NAME	"org.kernel.TCMUService1"
 #define ROOT_PATH	"/org/kernel/TCMUService1"

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "handler.h"
-#include "scsi_check.h"
+#include "runner/handler.h"
+#include "tests/shared/scsi_check.h"
 
 #define BS 512
 #define SIZE (16ull << 20)

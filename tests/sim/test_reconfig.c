@@ -12,11 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
-#include "handler.h"
-#include "handler_slow.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "tests/shared/handler_slow.h"
 #include "libtcmu.h"
-#include "scsi_check.h"
+#include "tests/shared/scsi_check.h"
 
 #define BS 512
 

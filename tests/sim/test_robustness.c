@@ -16,11 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "device.h"
-#include "handler.h"
-#include "handler_slow.h"
-#include "ring/tcmu_uapi.h"
-#include "scsi_check.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "tests/shared/handler_slow.h"
+#include "runner/ring/tcmu_uapi.h"
+#include "tests/shared/scsi_check.h"
 
 #define BS 512
 

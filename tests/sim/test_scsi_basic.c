@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scsi_check.h"
+#include "tests/shared/scsi_check.h"
 #include "tcmu-runner.h"
 
 #define BS 512

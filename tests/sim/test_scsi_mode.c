@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "device.h"
-#include "scsi_check.h"
+#include "runner/device.h"
+#include "tests/shared/scsi_check.h"
 #include "tcmu-runner.h"
 
 #define BS 512

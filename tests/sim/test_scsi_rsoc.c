@@ -7,8 +7,8 @@
  */
 #include <string.h>
 
-#include "scsi/scsi.h"
-#include "scsi_check.h"
+#include "runner/scsi/scsi.h"
+#include "tests/shared/scsi_check.h"
 #include "tcmu-runner.h"
 
 #define NO_SA 0xffff

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handler_slow.h"
-#include "handler.h"
-#include "scsi_check.h"
+#include "tests/shared/handler_slow.h"
+#include "runner/handler.h"
+#include "tests/shared/scsi_check.h"
 #include "tcmu-runner.h"
 
 #define BS 512

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "siminit.h"
+#include "tests/shared/siminit.h"
 
 static void write_read_back(void **state)
 {

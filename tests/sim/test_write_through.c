@@ -6,10 +6,10 @@
  */
 #include <string.h>
 
-#include "device.h"
-#include "handler.h"
-#include "handler_slow.h"
-#include "scsi_check.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "tests/shared/handler_slow.h"
+#include "tests/shared/scsi_check.h"
 
 #define BS 512
 

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ring/ring.h"
-#include "ring/simring.h"
+#include "runner/ring/ring.h"
+#include "runner/sim/simring.h"
 
 #define RINGFX_MAX_DONE 64
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "device.h"
+#include "runner/device.h"
 #include "tcmu-runner.h"
 
 #define assert_offset(type, field, off) \

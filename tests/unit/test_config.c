@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "budget.h"
-#include "config.h"
-#include "options.h"
+#include "cluster/budget.h"
+#include "runner/config.h"
+#include "runner/options.h"
 
 static struct config cfg;
 

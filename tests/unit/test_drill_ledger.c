@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ledger.h"
+#include "tests/drills/ledger.h"
 
 #define CHUNK 4096
 

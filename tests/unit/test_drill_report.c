@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "tests/drills/report.h"
 
 static const struct drill_goals stpg = {
 	.io_timeout_ms = 1000, .holddown_ms = 0,

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "control/guardian.h"
+#include "runner/control/guardian.h"
 
 #define MAX_FAILED 8
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "handler.h"
+#include "runner/handler.h"
 
 /* Whether the dynamic linker still has path mapped. */
 static bool mapped(const char *path)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "iov.h"
+#include "runner/iov.h"
 
 /* Three pieces of 5, 0 and 11 bytes, then 16: 32 bytes in all. */
 struct vec {

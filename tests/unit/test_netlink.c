@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <netlink/genl/genl.h>
 
-#include "control/netlink.h"
-#include "control/uio.h"
-#include "ring/tcmu_uapi.h"
+#include "runner/control/netlink.h"
+#include "runner/control/uio.h"
+#include "runner/ring/tcmu_uapi.h"
 
 #define DEVICE "tcm-user/1/lun0/file//var/lib/x.img"
 

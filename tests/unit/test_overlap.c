@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cmd.h"
-#include "overlap.h"
+#include "runner/cmd.h"
+#include "runner/overlap.h"
 
 #define N 8
 

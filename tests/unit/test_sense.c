@@ -14,9 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cmd.h"
-#include "device.h"
-#include "scsi/sense.h"
+#include "runner/cmd.h"
+#include "runner/device.h"
+#include "runner/scsi/sense.h"
 
 #define GOOD 0x00
 #define CHECK_CONDITION 0x02

@@ -1,5 +1,5 @@
 /*
- * runner/ring/simring.c, the in-process kernel side of a TCMU device, with
+ * runner/sim/simring.c, the in-process kernel side of a TCMU device, with
  * lunar's ring as its user side: command ids (lowest free from 1, reused),
  * data blocks (lowest free first, neighbours merged into one iovec, gaps
  * split), ring and data area exhaustion and recovery, commands that can

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ring/tcmu_uapi.h"
+#include "runner/ring/tcmu_uapi.h"
 #include "uapi_layout.h"
 
 #define L_SIZE(t) (uint64_t)sizeof(struct t),

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "lunardproc.h"
-#include "ring/simsock.h"
+#include "runner/sim/simsock.h"
 
 bool lunardproc_wait_socket(const char *path)
 {

@@ -10,8 +10,8 @@
  *
  * Threading: any thread; internal mutex.
  */
-#ifndef LUNAR_CMD_TIMEOUT_H
-#define LUNAR_CMD_TIMEOUT_H
+#ifndef LUNAR_INFLIGHT_H
+#define LUNAR_INFLIGHT_H
 
 #include <pthread.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ring/simring.h"
+#include "runner/sim/simring.h"
 
 struct siminit;
 struct tcmu_device;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attr.h"
+#include "runner/attr.h"
 
 static const struct {
 	const char *spec;

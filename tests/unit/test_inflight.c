@@ -1,5 +1,5 @@
 /*
- * cluster/cmd_timeout.c: in-flight command tracking on tcmur_cmd.  Adding
+ * runner/inflight.c: in-flight command tracking on tcmur_cmd.  Adding
  * stamps CLOCK_MONOTONIC; the sleep until the next timeout and the expiry
  * pass are computed against a given "now", so the tests set start times
  * and "now" by hand and never sleep.
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "cmd_timeout.h"
+#include "runner/inflight.h"
 
 #define N 4
 

@@ -1,5 +1,5 @@
 /*
- * lunard's side of the simulated control plane (ring/simsock.h): accept
+ * lunard's side of the simulated control plane (simsock.h): accept
  * connections on --sim-socket, add and remove the simring devices they
  * offer.  Runs on the GLib main loop (main thread).
  */

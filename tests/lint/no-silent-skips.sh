@@ -7,9 +7,9 @@
 #    print the reason;
 #  - print_message/printf about something "skipped" or "not run" is how a
 #    check that returns early without asserting usually reads.
-# usage: lint-skips.sh TESTS_DIR
+# usage: no-silent-skips.sh TESTS_DIR
 set -euo pipefail
-dir=${1:?usage: lint-skips.sh TESTS_DIR}
+dir=${1:?usage: no-silent-skips.sh TESTS_DIR}
 bad=0
 
 # report WHAT: grep's matches on stdin, each named as a violation.

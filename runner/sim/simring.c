@@ -8,7 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "simring.h"
-#include "tcmu_uapi.h"
+#include "runner/ring/tcmu_uapi.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "handler.h"
-#include "ring/simsock.h"
-#include "ring/transport_sim.h"
+#include "runner/device.h"
+#include "runner/handler.h"
+#include "runner/sim/simsock.h"
+#include "runner/sim/transport_sim.h"
 
 #define WAIT_SLICE_MS 1000
 #define DEFAULT_TIMEOUT_MS 60000

@@ -20,10 +20,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "device.h"
-#include "log.h"
-#include "ring/simsock.h"
-#include "ring/transport_sim.h"
+#include "runner/device.h"
+#include "runner/log.h"
+#include "simsock.h"
+#include "transport_sim.h"
 
 struct sim_dev {
 	char name[SIMSOCK_NAME_MAX];

@@ -1,5 +1,5 @@
 /*
- * What sim tests see of handler_slow (tests/sim/handler_slow.c): the
+ * What sim tests see of handler_slow (tests/shared/handler_slow.c): the
  * device's private pointer (tcmur_dev_get_private) starts with this.
  */
 #ifndef LUNAR_TEST_HANDLER_SLOW_H

@@ -12,10 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "attr.h"
+#include "runner/attr.h"
 #include "sim_alua.h"
 #include "simring.h"
-#include "transport.h"
+#include "runner/ring/transport.h"
 
 struct sim_transport {
 	struct lunar_transport t;	/* first: the ops get this pointer */

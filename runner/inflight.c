@@ -1,7 +1,7 @@
 /*
- * In-flight command tracking and timeouts.  See cmd_timeout.h.
+ * In-flight command tracking and timeouts.  See inflight.h.
  */
-#include "cmd_timeout.h"
+#include "inflight.h"
 
 #include <stddef.h>
 
