@@ -19,14 +19,10 @@
 #include <string.h>
 
 #include "cluster/budget.h"
-#include "runner/cmd.h"
-#include "runner/device.h"
-#include "runner/dispatch.h"
-#include "groups.h"
-#include "runner/handler.h"
-#include "cluster/lock.h"
-#include "runner/log.h"
+#include "cluster/cluster_lock.h"
+#include "cluster/ha_dev.h"
 #include "cluster/recovery.h"
+#include "groups.h"
 #include "runner/scsi/scsi.h"
 #include "runner/scsi/sense.h"
 #include "scsi_defs.h"
@@ -38,18 +34,18 @@
 
 void alua_init(struct tcmu_device *dev)
 {
-	pthread_mutex_init(&dev->alua.mu, NULL);
-	dev->alua.cfg.local = -1;
+	pthread_mutex_init(&ha_alua(dev)->mu, NULL);
+	ha_alua(dev)->cfg.local = -1;
 }
 
 void alua_destroy(struct tcmu_device *dev)
 {
-	pthread_mutex_destroy(&dev->alua.mu);
+	pthread_mutex_destroy(&ha_alua(dev)->mu);
 }
 
 static bool handler_can_lock(struct tcmu_device *dev)
 {
-	struct tcmur_handler *ops = dev->handler->ops;
+	struct tcmur_handler *ops = device_handler_ops(dev);
 
 	return ops->lock && ops->unlock && ops->get_lock_tag &&
 	       ops->get_lock_state;
@@ -62,10 +58,10 @@ static bool same_config(const struct alua_config *a, const struct alua_config *b
 
 void alua_refresh(struct tcmu_device *dev)
 {
-	struct dev_alua *a = &dev->alua;
+	struct dev_alua *a = ha_alua(dev);
 	struct alua_config cfg;
 	bool changed, active;
-	int ret = alua_groups_load(dev->transport, &cfg);
+	int ret = alua_groups_load(dev, &cfg);
 
 	if (ret) {
 		lunar_dbg(dev, "cannot read ALUA groups: %s; keeping the last ones",
@@ -84,23 +80,21 @@ void alua_refresh(struct tcmu_device *dev)
 	lunar_info(dev, "ALUA: %u group(s), local group %s (id %u), access type %d",
 		   cfg.ngroups, cfg.groups[cfg.local].name,
 		   cfg.groups[cfg.local].id, cfg.type);
-	if (!handler_can_lock(dev) || lock_enabled(dev))
+	if (!handler_can_lock(dev) || cluster_lock_enabled(dev))
 		return;
-	lock_enable(dev, cfg.groups[cfg.local].id, budget_holddown_ms());
+	cluster_lock_enable(dev, cfg.groups[cfg.local].id, budget_holddown_ms());
 	/* A command stuck longer than the budget starts a reopen. */
-	if (!__atomic_load_n(&dev->tracker.time_out_s, __ATOMIC_RELAXED))
-		__atomic_store_n(&dev->tracker.time_out_s, budget_cmd_timeout_s(),
-				 __ATOMIC_RELAXED);
+	device_default_cmd_timeout(dev, budget_cmd_timeout_s());
 }
 
 bool alua_supported(struct tcmu_device *dev)
 {
-	return __atomic_load_n(&dev->alua.active, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ha_alua(dev)->active, __ATOMIC_ACQUIRE);
 }
 
 static int alua_type(struct tcmu_device *dev)
 {
-	return __atomic_load_n(&dev->alua.type, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ha_alua(dev)->type, __ATOMIC_ACQUIRE);
 }
 
 uint8_t alua_inquiry_tpgs(struct tcmu_device *dev)
@@ -119,10 +113,10 @@ static int not_owner(struct tcmu_device *dev, struct lunar_cmd *cmd)
 {
 	int type = alua_type(dev);
 
-	if (lock_wanted(dev))
+	if (cluster_lock_wanted(dev))
 		return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
 	if (type != ALUA_TYPE_EXPLICIT && !recovery_active(dev))
-		lock_contend(dev);
+		cluster_lock_contend(dev);
 	if (type == ALUA_TYPE_IMPLICIT)
 		return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
 	return sense_fail(cmd, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
@@ -130,7 +124,7 @@ static int not_owner(struct tcmu_device *dev, struct lunar_cmd *cmd)
 
 int alua_check_access(struct tcmu_device *dev, struct lunar_cmd *cmd)
 {
-	if (lock_enabled(dev) && !lock_is_held(dev))
+	if (cluster_lock_enabled(dev) && !cluster_lock_is_held(dev))
 		return not_owner(dev, cmd);
 	if (recovery_active(dev))
 		return TCMU_STS_BUSY;
@@ -146,12 +140,12 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 {
 	int owner;
 
-	if (!lock_enabled(dev))
+	if (!cluster_lock_enabled(dev))
 		return g->state;
 	if (g->local) {
-		if (lock_confirmed(dev))
+		if (cluster_lock_confirmed(dev))
 			return ALUA_AO;
-		if (lock_wanted(dev))
+		if (cluster_lock_wanted(dev))
 			return ALUA_TRANSITIONING;
 		return nonowner_state(dev);
 	}
@@ -166,8 +160,8 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 	 * it, and dm-multipath would activate this gateway's group and take
 	 * the lock back.
 	 */
-	owner = lock_owner(dev);
-	if (owner == LOCK_OWNER_UNKNOWN || (lock_is_held(dev) && !lock_confirmed(dev)))
+	owner = cluster_lock_owner(dev);
+	if (owner == CLUSTER_OWNER_UNKNOWN || (cluster_lock_is_held(dev) && !cluster_lock_confirmed(dev)))
 		return ALUA_ANO;
 	return owner == g->id ? ALUA_AO : nonowner_state(dev);
 }
@@ -191,19 +185,19 @@ static size_t put_group(struct tcmu_device *dev, const struct alua_group *g,
 
 static int rtpg_reply(struct lunar_cmd *cmd)
 {
-	struct tcmu_device *dev = cmd->dev;
-	uint32_t alloc = get_be32(cmd->ring.cdb + 6);
-	bool extended = (cmd->ring.cdb[1] & 0xe0) == 0x20;
+	struct tcmu_device *dev = cmd_device(cmd);
+	uint32_t alloc = get_be32(cmd_cdb(cmd) + 6);
+	bool extended = (cmd_cdb(cmd)[1] & 0xe0) == 0x20;
 	uint8_t buf[RTPG_MAX];
 	size_t len = extended ? 8 : 4;
 
 	if (alloc < 4)
 		return sense_bad_cdb_field(cmd, 6, -1);
 	memset(buf, 0, len);
-	pthread_mutex_lock(&dev->alua.mu);
-	for (unsigned int i = 0; i < dev->alua.cfg.ngroups; i++)
-		len += put_group(dev, &dev->alua.cfg.groups[i], buf + len);
-	pthread_mutex_unlock(&dev->alua.mu);
+	pthread_mutex_lock(&ha_alua(dev)->mu);
+	for (unsigned int i = 0; i < ha_alua(dev)->cfg.ngroups; i++)
+		len += put_group(dev, &ha_alua(dev)->cfg.groups[i], buf + len);
+	pthread_mutex_unlock(&ha_alua(dev)->mu);
 	put_be32(buf, (uint32_t)(len - 4));
 	if (extended) {
 		buf[4] = 0x10;
@@ -221,18 +215,20 @@ static void rtpg_complete(struct lunar_cmd *cmd)
 /* With a cluster lock, answered after a fresh look at the owner. */
 int alua_report_target_port_groups(struct lunar_cmd *cmd)
 {
-	alua_refresh(cmd->dev);
-	if (lock_enabled(cmd->dev))
-		return lock_after_refresh(cmd->dev, cmd, rtpg_complete);
+	struct tcmu_device *dev = cmd_device(cmd);
+
+	alua_refresh(dev);
+	if (cluster_lock_enabled(dev))
+		return cluster_lock_after_refresh(dev, cmd, rtpg_complete);
 	return rtpg_reply(cmd);
 }
 
 /* The group with id, under alua.mu: its index, or -1. */
 static int find_group(struct tcmu_device *dev, uint16_t id, bool *local)
 {
-	for (unsigned int i = 0; i < dev->alua.cfg.ngroups; i++)
-		if (dev->alua.cfg.groups[i].id == id) {
-			*local = dev->alua.cfg.groups[i].local;
+	for (unsigned int i = 0; i < ha_alua(dev)->cfg.ngroups; i++)
+		if (ha_alua(dev)->cfg.groups[i].id == id) {
+			*local = ha_alua(dev)->cfg.groups[i].local;
 			return (int)i;
 		}
 	return -1;
@@ -251,9 +247,9 @@ static int check_descriptor(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	bool local = false;
 	int idx;
 
-	pthread_mutex_lock(&dev->alua.mu);
+	pthread_mutex_lock(&ha_alua(dev)->mu);
 	idx = find_group(dev, get_be16(d + 2), &local);
-	pthread_mutex_unlock(&dev->alua.mu);
+	pthread_mutex_unlock(&ha_alua(dev)->mu);
 	if (idx < 0)
 		return sense_bad_param_field(cmd, off + 2, -1);
 	if (state != ALUA_AO && state != ALUA_STANDBY && state != ALUA_ANO)
@@ -265,18 +261,17 @@ static int check_descriptor(struct tcmu_device *dev, struct lunar_cmd *cmd,
 
 int alua_set_target_port_groups(struct lunar_cmd *cmd)
 {
-	struct tcmu_device *dev = cmd->dev;
-	uint32_t len = get_be32(cmd->ring.cdb + 6);
+	struct tcmu_device *dev = cmd_device(cmd);
+	uint32_t len = get_be32(cmd_cdb(cmd) + 6);
 	uint8_t buf[4 + 4 * ALUA_MAX_GROUPS];
 	int want = -1, sts;
 
 	alua_refresh(dev);
 	if (!(alua_type(dev) & ALUA_TYPE_EXPLICIT))
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);
-	if (len > cmd->data_len || len % 4 || len > sizeof(buf))
+	if (len % 4 || len > sizeof(buf) || scsi_data_out(cmd, buf, len) < len)
 		return sense_fail(cmd, ILLEGAL_REQUEST,
 				  ASC_PARAMETER_LIST_LENGTH_ERROR);
-	scsi_data_out(cmd, buf, len);
 	for (uint32_t off = 4; off < len; off += 4) {
 		sts = check_descriptor(dev, cmd, buf + off, off, &want);
 		if (sts)
@@ -284,10 +279,10 @@ int alua_set_target_port_groups(struct lunar_cmd *cmd)
 	}
 	if (want < 0)
 		return TCMU_STS_OK;
-	if (!lock_enabled(dev))
+	if (!cluster_lock_enabled(dev))
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_STPG_FAILED);
 	lunar_info(dev, "SET TARGET PORT GROUPS: local group %s", want ? "active/optimized" : "standby");
-	return lock_request_stpg(dev, cmd, want);
+	return cluster_lock_request_stpg(dev, cmd, want);
 }
 
 size_t alua_vpd_designators(struct tcmu_device *dev, uint8_t *p)
@@ -297,9 +292,9 @@ size_t alua_vpd_designators(struct tcmu_device *dev, uint8_t *p)
 
 	if (!alua_supported(dev))
 		return 0;
-	pthread_mutex_lock(&dev->alua.mu);
-	if (dev->alua.cfg.local >= 0) {
-		g = &dev->alua.cfg.groups[dev->alua.cfg.local];
+	pthread_mutex_lock(&ha_alua(dev)->mu);
+	if (ha_alua(dev)->cfg.local >= 0) {
+		g = &ha_alua(dev)->cfg.groups[ha_alua(dev)->cfg.local];
 		/* Relative target port (type 4) and target port group (type 5). */
 		p[0] = 0x01;
 		p[1] = 0x14;
@@ -315,6 +310,6 @@ size_t alua_vpd_designators(struct tcmu_device *dev, uint8_t *p)
 		put_be16(p + 14, g->id);
 		off = 16;
 	}
-	pthread_mutex_unlock(&dev->alua.mu);
+	pthread_mutex_unlock(&ha_alua(dev)->mu);
 	return off;
 }

@@ -8,22 +8,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runner/attr.h"
-#include "runner/ring/transport.h"
+#include "runner/core.h"
 
 #define LIST_MAX 4096
 
-static int read_u64(struct lunar_transport *t, const char *group,
+static int read_u64(struct tcmu_device *dev, const char *group,
 		    const char *attr, uint64_t *v)
 {
-	char name[256], buf[64];
-	ssize_t n;
+	char name[256];
 
 	snprintf(name, sizeof(name), "alua/%s/%s", group, attr);
-	n = transport_read_attr(t, name, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return parse_u64(buf, v);
+	return device_read_attr_u64(dev, name, v);
 }
 
 static int parse_type(const char *s)
@@ -37,12 +32,12 @@ static int parse_type(const char *s)
 	return ALUA_TYPE_NONE;
 }
 
-static int read_type(struct lunar_transport *t, const char *group)
+static int read_type(struct tcmu_device *dev, const char *group)
 {
 	char name[256], buf[64];
 
 	snprintf(name, sizeof(name), "alua/%s/alua_access_type", group);
-	if (transport_read_attr(t, name, buf, sizeof(buf)) < 0)
+	if (device_read_attr(dev, name, buf, sizeof(buf)) < 0)
 		return -EIO;
 	return parse_type(buf);
 }
@@ -52,11 +47,12 @@ static int read_type(struct lunar_transport *t, const char *group)
  * and whether its target port group is enabled here.  LIO names the
  * fabric by its driver name ("iSCSI"); configfs by the module ("iscsi").
  */
-static int read_member(struct lunar_transport *t, const char *line,
+static int read_member(struct tcmu_device *dev, const char *line,
 		       struct alua_group *g)
 {
-	char fabric[32], wwn[224], tpgt[32], lun[32], name[512], buf[32];
+	char fabric[32], wwn[224], tpgt[32], lun[32], name[512];
 	uint64_t v;
+	int ret;
 
 	if (sscanf(line, "%31[^/]/%223[^/]/%31[^/]/%31s", fabric, wwn, tpgt,
 		   lun) != 4)
@@ -65,38 +61,40 @@ static int read_member(struct lunar_transport *t, const char *line,
 		*c = (char)tolower((unsigned char)*c);
 	snprintf(name, sizeof(name), "target/%s/%s/%s/lun/%s/statistics/scsi_port/indx",
 		 fabric, wwn, tpgt, lun);
-	if (transport_read_attr(t, name, buf, sizeof(buf)) < 0 ||
-	    parse_u64(buf, &v) || v > 0xffff)
+	if (device_read_attr_u64(dev, name, &v) || v > 0xffff)
 		return -EIO;
 	if (g->nports < ALUA_MAX_PORTS)
 		g->ports[g->nports++] = (uint16_t)v;
 	snprintf(name, sizeof(name), "target/%s/%s/%s/enable", fabric, wwn, tpgt);
-	/* tcm_loop target port groups have no enable switch: always on. */
-	if (transport_read_attr(t, name, buf, sizeof(buf)) < 0 ||
-	    (!parse_u64(buf, &v) && v == 1))
+	/*
+	 * tcm_loop target port groups have no enable switch (unreadable):
+	 * always on.  One that reads as something else than a number is off.
+	 */
+	ret = device_read_attr_u64(dev, name, &v);
+	if (ret ? ret != -EINVAL && ret != -ERANGE : v == 1)
 		g->local = true;
 	return 0;
 }
 
-static int read_members(struct lunar_transport *t, struct alua_group *g)
+static int read_members(struct tcmu_device *dev, struct alua_group *g)
 {
 	char name[256], buf[LIST_MAX], *save, *line;
 	ssize_t n;
 	int ret;
 
 	snprintf(name, sizeof(name), "alua/%s/members", g->name);
-	n = transport_read_attr(t, name, buf, sizeof(buf));
+	n = device_read_attr(dev, name, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		ret = read_member(t, line, g);
+		ret = read_member(dev, line, g);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static int read_group(struct lunar_transport *t, const char *name,
+static int read_group(struct tcmu_device *dev, const char *name,
 		      struct alua_group *g)
 {
 	uint64_t id, state, pref;
@@ -106,11 +104,11 @@ static int read_group(struct lunar_transport *t, const char *name,
 	if (strlen(name) >= sizeof(g->name))
 		return -ENAMETOOLONG;
 	strcpy(g->name, name);
-	ret = read_u64(t, name, "tg_pt_gp_id", &id);
+	ret = read_u64(dev, name, "tg_pt_gp_id", &id);
 	if (!ret)
-		ret = read_u64(t, name, "alua_access_state", &state);
+		ret = read_u64(dev, name, "alua_access_state", &state);
 	if (!ret)
-		ret = read_u64(t, name, "preferred", &pref);
+		ret = read_u64(dev, name, "preferred", &pref);
 	if (ret)
 		return ret;
 	if (id > 0xffff || state > 0xf)
@@ -118,10 +116,10 @@ static int read_group(struct lunar_transport *t, const char *name,
 	g->id = (uint16_t)id;
 	g->state = (uint8_t)state;
 	g->preferred = pref != 0;
-	return read_members(t, g);
+	return read_members(dev, g);
 }
 
-int alua_groups_load(struct lunar_transport *t, struct alua_config *cfg)
+int alua_groups_load(struct tcmu_device *dev, struct alua_config *cfg)
 {
 	char list[LIST_MAX], *save, *name;
 	ssize_t n;
@@ -129,7 +127,7 @@ int alua_groups_load(struct lunar_transport *t, struct alua_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->local = -1;
-	n = transport_list_dir(t, "alua", list, sizeof(list));
+	n = device_list_attr_dir(dev, "alua", list, sizeof(list));
 	if (n < 0)
 		return n == -ENOENT ? 0 : (int)n;
 	for (name = strtok_r(list, "\n", &save); name; name = strtok_r(NULL, "\n", &save)) {
@@ -139,11 +137,11 @@ int alua_groups_load(struct lunar_transport *t, struct alua_config *cfg)
 			continue;
 		if (cfg->ngroups == ALUA_MAX_GROUPS)
 			return -E2BIG;
-		ret = read_group(t, name, g);
+		ret = read_group(dev, name, g);
 		if (ret)
 			return ret;
 		if (!cfg->ngroups)
-			cfg->type = read_type(t, name);
+			cfg->type = read_type(dev, name);
 		if (cfg->type < 0)
 			return cfg->type;
 		if (g->local && cfg->local < 0)

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "runner/device.h"
-#include "lock.h"
+#include "cluster_lock.h"
+#include "ha_dev.h"
 #include "recovery.h"
 
 static void deadline_after(struct timespec *ts, unsigned int ms)
@@ -39,7 +39,7 @@ static bool wait_locked(struct dev_agent *a, unsigned int ms, bool kickable)
 
 bool agent_sleep(struct tcmu_device *dev, unsigned int ms)
 {
-	struct dev_agent *a = &dev->agent;
+	struct dev_agent *a = ha_agent(dev);
 	bool running;
 
 	pthread_mutex_lock(&a->mu);
@@ -51,16 +51,16 @@ bool agent_sleep(struct tcmu_device *dev, unsigned int ms)
 static void *agent_main(void *arg)
 {
 	struct tcmu_device *dev = arg;
-	struct dev_agent *a = &dev->agent;
+	struct dev_agent *a = ha_agent(dev);
 	char name[16];
 
-	snprintf(name, sizeof(name), "ha-%.12s", dev->uio_name);
+	snprintf(name, sizeof(name), "ha-%.12s", device_uio_name(dev));
 	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		bool running;
 
 		recovery_step(dev);
-		lock_step(dev);
+		cluster_lock_step(dev);
 		pthread_mutex_lock(&a->mu);
 		running = wait_locked(a, AGENT_PERIOD_MS, true);
 		pthread_mutex_unlock(&a->mu);
@@ -72,7 +72,7 @@ static void *agent_main(void *arg)
 
 int agent_start(struct tcmu_device *dev)
 {
-	struct dev_agent *a = &dev->agent;
+	struct dev_agent *a = ha_agent(dev);
 	pthread_condattr_t attr;
 	int ret;
 
@@ -93,7 +93,7 @@ int agent_start(struct tcmu_device *dev)
 
 void agent_stop(struct tcmu_device *dev)
 {
-	struct dev_agent *a = &dev->agent;
+	struct dev_agent *a = ha_agent(dev);
 
 	if (!a->started)
 		return;
@@ -109,7 +109,7 @@ void agent_stop(struct tcmu_device *dev)
 
 void agent_kick(struct tcmu_device *dev)
 {
-	struct dev_agent *a = &dev->agent;
+	struct dev_agent *a = ha_agent(dev);
 
 	if (!a->started)
 		return;

@@ -5,9 +5,6 @@
 
 #include <errno.h>
 
-#include "runner/export.h"
-#include "lunar-handler-ext.h"
-
 static unsigned int budget = BUDGET_DEFAULT_S;
 
 int budget_set_s(unsigned int seconds)
@@ -46,10 +43,4 @@ unsigned int budget_transition_s(void)
 unsigned int budget_kernel_cmd_timeout_s(void)
 {
 	return budget + (budget >= 5 ? budget / 5 : 1);
-}
-
-LUNAR_EXPORT unsigned int lunar_dev_op_timeout_hint(struct tcmu_device *dev)
-{
-	(void)dev;
-	return budget_op_timeout_s();
 }

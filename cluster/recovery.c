@@ -7,24 +7,20 @@
 #include <string.h>
 
 #include "agent.h"
-#include "runner/cmdproc.h"
-#include "runner/device.h"
-#include "events.h"
-#include "runner/handler.h"
-#include "lock.h"
-#include "runner/log.h"
+#include "cluster_lock.h"
+#include "ha_dev.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
 
 static int rec_state(struct tcmu_device *dev)
 {
-	return __atomic_load_n(&dev->recovery.state, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ha_recovery(dev)->state, __ATOMIC_ACQUIRE);
 }
 
 static void set_rec_state(struct tcmu_device *dev, int state)
 {
-	__atomic_store_n(&dev->recovery.state, state, __ATOMIC_RELEASE);
+	__atomic_store_n(&ha_recovery(dev)->state, state, __ATOMIC_RELEASE);
 }
 
 bool recovery_active(struct tcmu_device *dev)
@@ -36,40 +32,26 @@ void recovery_request(struct tcmu_device *dev, const char *why)
 {
 	int idle = REC_IDLE;
 
-	if (!__atomic_compare_exchange_n(&dev->recovery.state, &idle,
+	if (!__atomic_compare_exchange_n(&ha_recovery(dev)->state, &idle,
 					 REC_DRAINING, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return;
-	dev->recovery.why = why;
-	__atomic_fetch_add(&dev->recovery.count, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_or(&dev->rdev.flags, DEV_FLAG_IN_RECOVERY, __ATOMIC_RELEASE);
+	ha_recovery(dev)->why = why;
+	__atomic_fetch_add(&ha_recovery(dev)->count, 1, __ATOMIC_RELAXED);
+	device_set_recovering(dev, true);
 	lunar_warn(dev, "%s: reopening the handler once the %u command(s) in flight complete; new commands get BUSY meanwhile",
-		   why, tracker_count(&dev->tracker));
-	cmdproc_wake(dev);
+		   why, device_inflight(dev));
+	device_wake(dev);
 	agent_kick(dev);
 }
 
 void recovery_cmdproc_check(struct tcmu_device *dev)
 {
-	if (rec_state(dev) != REC_DRAINING || tracker_count(&dev->tracker))
+	if (rec_state(dev) != REC_DRAINING || device_inflight(dev))
 		return;
-	__atomic_store_n(&dev->has_poller, false, __ATOMIC_RELEASE);
+	device_drop_poller(dev);
 	set_rec_state(dev, REC_DRAINED);
 	agent_kick(dev);
-}
-
-static int reopen_once(struct tcmu_device *dev)
-{
-	struct tcmur_handler *ops = dev->handler->ops;
-
-	if (dev_is_open(dev)) {
-		ops->close(dev);
-		__atomic_fetch_and(&dev->rdev.flags, ~DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
-	}
-	if (ops->open(dev, true))
-		return -EIO;
-	__atomic_fetch_or(&dev->rdev.flags, DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
-	return 0;
 }
 
 void recovery_step(struct tcmu_device *dev)
@@ -80,21 +62,19 @@ void recovery_step(struct tcmu_device *dev)
 	if (rec_state(dev) != REC_DRAINED)
 		return;
 	set_rec_state(dev, REC_REOPENING);
-	lock_before_reopen(dev);
-	events_flush(dev);
-	while (reopen_once(dev)) {
+	cluster_lock_before_reopen(dev);
+	while (device_reopen(dev)) {
 		attempt++;
 		lunar_warn(dev, "reopen after %s failed (attempt %u); retrying in %u ms",
-			   dev->recovery.why, attempt, backoff);
+			   ha_recovery(dev)->why, attempt, backoff);
 		if (!agent_sleep(dev, backoff))
 			return;
 		backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 	}
-	__atomic_store_n(&dev->rdev.lock_lost, false, __ATOMIC_RELEASE);
-	__atomic_fetch_and(&dev->rdev.flags, ~DEV_FLAG_IN_RECOVERY, __ATOMIC_RELEASE);
+	device_set_recovering(dev, false);
 	set_rec_state(dev, REC_IDLE);
 	lunar_info(dev, "reopened after %s in %lld ms (%u failed attempt(s)); serving again",
-		   dev->recovery.why, (long long)(monotonic_ms() - start), attempt);
-	cmdproc_wake(dev);
-	lock_resume(dev);
+		   ha_recovery(dev)->why, (long long)(monotonic_ms() - start), attempt);
+	device_wake(dev);
+	cluster_lock_resume(dev);
 }

@@ -46,7 +46,7 @@ int lunar_dev_set_poller(struct tcmu_device *dev, const struct lunar_poller *p);
 
 /*
  * Backend operation timeout, in seconds, that fits lunard's failover
- * budget (cluster/budget.h): handlers whose configuration does not set
+ * budget (tcmu.conf failover_budget): handlers whose configuration does not set
  * one should use it, so an unreachable backend turns into an error (and a
  * reopen) within the budget instead of a hang.  Any thread.
  */

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "device.h"
+#include "ha_hooks.h"
 #include "dispatch.h"
 #include "log.h"
 #include "runner/scsi/scsi.h"
@@ -127,7 +128,7 @@ static void check_timeouts(struct tcmu_device *dev)
 		return;
 	while (n--)
 		tcmu_notify_cmd_timed_out(dev);
-	recovery_request(dev, "command timeout");
+	ha_cmds_timed_out(dev);
 }
 
 static int poll_timeout(struct cmdproc *cp)
@@ -161,7 +162,7 @@ void cmdproc_wake(struct tcmu_device *dev)
 
 static void run_poller(struct tcmu_device *dev)
 {
-	if (dev_has_poller(dev))
+	if (device_has_poller(dev))
 		dev->poller.poll(dev, dev->poller.arg);
 }
 
@@ -222,7 +223,7 @@ static void serve_once(struct cmdproc *cp, struct pollfd *pfd)
 static bool spin_for_work(struct tcmu_device *dev)
 {
 	if (stopping(dev) || dev->broken ||
-	    (dev_has_poller(dev) && tracker_count(&dev->tracker)))
+	    (device_has_poller(dev) && tracker_count(&dev->tracker)))
 		return false;
 	return ring_spin_for_entries(&dev->ring);
 }
@@ -250,9 +251,9 @@ static void *cmdproc_main(void *arg)
 	while (!stopping(dev) || tracker_count(&dev->tracker)) {
 		int timeout = stopping(dev) ? DRAIN_POLL_MS : poll_timeout(&cp);
 
-		recovery_cmdproc_check(dev);
+		ha_tick(dev);
 		/* A reopen may have dropped or installed the poller. */
-		pfd[2].fd = dev_has_poller(dev) ? dev->poller.fd : -1;
+		pfd[2].fd = device_has_poller(dev) ? dev->poller.fd : -1;
 		if (spin_for_work(dev)) {
 			process_ring(&cp);
 			continue;

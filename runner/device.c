@@ -4,9 +4,6 @@
 #define _GNU_SOURCE
 #include "device.h"
 
-#include "alua/alua.h"
-#include "cluster/budget.h"
-
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,7 +14,8 @@
 
 #include "attr.h"
 #include "cmdproc.h"
-#include "cluster/events.h"
+#include "events.h"
+#include "ha_hooks.h"
 #include "handler.h"
 #include "log.h"
 
@@ -36,12 +34,12 @@ _Static_assert(offsetof(struct lunar_rdev_view, lock_state) == 0x51,
 #define RUNNER_OPT_TIMEOUT ";tcmur_cmd_time_out="
 #define DRAIN_WARN_S 10
 
-const char *dev_label(struct tcmu_device *dev)
+const char *device_label(struct tcmu_device *dev)
 {
 	return dev->label;
 }
 
-const char *dev_unit_serial(struct tcmu_device *dev)
+const char *device_unit_serial(struct tcmu_device *dev)
 {
 	pthread_mutex_lock(&dev->serial_lock);
 	if (!dev->unit_serial[0] &&
@@ -52,27 +50,27 @@ const char *dev_unit_serial(struct tcmu_device *dev)
 	return dev->unit_serial;
 }
 
-uint64_t dev_num_lbas(struct tcmu_device *dev)
+uint64_t device_num_lbas(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->num_lbas, __ATOMIC_ACQUIRE);
 }
 
-void dev_set_size(struct tcmu_device *dev, uint64_t bytes)
+void device_set_size(struct tcmu_device *dev, uint64_t bytes)
 {
 	uint64_t lbas = bytes / dev->block_size;
 
 	if (__atomic_exchange_n(&dev->num_lbas, lbas, __ATOMIC_ACQ_REL) == lbas)
 		return;
-	dev_raise_ua(dev, UA_CAPACITY_CHANGED);
+	device_raise_ua(dev, UA_CAPACITY_CHANGED);
 	lunar_info(dev, "size changed to %llu bytes", (unsigned long long)bytes);
 }
 
-bool dev_write_cache(struct tcmu_device *dev)
+bool device_write_cache(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->write_cache, __ATOMIC_ACQUIRE);
 }
 
-void dev_raise_ua(struct tcmu_device *dev, uint32_t ua)
+void device_raise_ua(struct tcmu_device *dev, uint32_t ua)
 {
 	__atomic_fetch_or(&dev->pending_ua, ua, __ATOMIC_ACQ_REL);
 }
@@ -145,7 +143,7 @@ static int read_geometry(struct tcmu_device *dev)
 		lunar_err(dev, "attrib/hw_max_sectors unreadable or out of range");
 		return ret ? ret : -EINVAL;
 	}
-	if (!dev_unit_serial(dev)[0])
+	if (!device_unit_serial(dev)[0])
 		lunar_info(dev, "no unit serial yet (wwn/vpd_unit_serial): VPD identification waits for it");
 	/* Optional: the kernel's view of the write cache. */
 	attr_read_u64(t, "attrib/emulate_write_cache", &wce);
@@ -183,35 +181,6 @@ bool device_is_shared(const struct tcmu_device *dev)
 	return dev->handler->ops->lock;
 }
 
-/*
- * A LUN that gateways share (its handler has a cluster lock) gets its
- * attrib/cmd_time_out from the failover budget instead of the kernel's
- * 30 s: the bound on a lunard that hangs (one that dies is handled by its
- * guardian).  The kernel takes it only before the LUN is exported, i.e.
- * when the device is created, not when lunard restarts under an exported
- * one.
- */
-static void set_kernel_cmd_timeout(struct tcmu_device *dev)
-{
-	uint64_t cur;
-	char val[16];
-	int ret;
-
-	if (!device_is_shared(dev))
-		return;
-	/* A restarted lunard finds it set (and the kernel would refuse). */
-	if (!attr_read_u64(dev->transport, "attrib/cmd_time_out", &cur) &&
-	    cur == budget_kernel_cmd_timeout_s())
-		return;
-	snprintf(val, sizeof(val), "%u", budget_kernel_cmd_timeout_s());
-	ret = transport_write_attr(dev->transport, "attrib/cmd_time_out", val);
-	if (ret)
-		lunar_dbg(dev, "kernel command timeout not set (%s); LUN already exported?",
-			  strerror(-ret));
-	else
-		lunar_info(dev, "kernel command timeout %s s (failover budget)", val);
-}
-
 static int check_config(struct tcmu_device *dev)
 {
 	struct tcmur_handler *ops = dev->handler->ops;
@@ -236,8 +205,6 @@ static int init_runtime(struct tcmu_device *dev)
 	pthread_cond_init(&dev->drain_cond, NULL);
 	pthread_mutex_init(&dev->foreign_lock, NULL);
 	pthread_mutex_init(&dev->serial_lock, NULL);
-	alua_init(dev);
-	lock_init(&dev->lock);
 	dev->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return dev->wake_fd < 0 ? -errno : 0;
 }
@@ -248,8 +215,6 @@ static void free_device(struct tcmu_device *dev)
 		close(dev->wake_fd);
 	pthread_mutex_destroy(&dev->foreign_lock);
 	pthread_mutex_destroy(&dev->serial_lock);
-	lock_destroy(&dev->lock);
-	alua_destroy(dev);
 	pthread_cond_destroy(&dev->drain_cond);
 	pthread_mutex_destroy(&dev->drain_lock);
 	tracker_destroy(&dev->tracker);
@@ -317,7 +282,6 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	ret = read_geometry(dev);
 	if (ret)
 		goto fail_early;
-	set_kernel_cmd_timeout(dev);
 	check_timeout_order(dev);
 	ret = ring_attach(&dev->ring, transport->map, transport->map_len);
 	if (ret) {
@@ -327,27 +291,25 @@ int device_add(const struct dev_params *p, struct lunar_transport *transport,
 	ret = open_handler(dev);
 	if (ret)
 		goto fail_early;
-	alua_refresh(dev);
-	lock_reclaim(dev);
+	ret = ha_attach(dev);
+	if (ret)
+		goto fail_close;
 	ret = cmdproc_start(dev);
 	if (ret) {
 		lunar_err(dev, "cannot start command thread: %s", strerror(-ret));
-		goto fail_close;
-	}
-	ret = agent_start(dev);
-	if (ret) {
-		lunar_err(dev, "cannot start the HA agent thread: %s", strerror(-ret));
-		cmdproc_stop(dev);
-		goto fail_close;
+		goto fail_detach;
 	}
 	lunar_info(dev, "serving %s: %llu blocks of %u bytes", dev->uio_name,
 		   (unsigned long long)dev->num_lbas, dev->block_size);
 	*out = dev;
 	return 0;
 
+fail_detach:
+	ha_detach(dev);
 fail_close:
 	workers_stop(&dev->workers);
 	dev->handler->ops->close(dev);
+	ha_release(dev);
 fail_early:
 	free_device(dev);
 	return ret;
@@ -355,8 +317,8 @@ fail_early:
 
 void device_signal_drained(struct tcmu_device *dev)
 {
-	if (recovery_active(dev))
-		cmdproc_wake(dev);	/* it finishes the drain */
+	if (ha_recovering(dev))
+		cmdproc_wake(dev);	/* its HA tick finishes the drain */
 	pthread_mutex_lock(&dev->drain_lock);
 	pthread_cond_broadcast(&dev->drain_cond);
 	pthread_mutex_unlock(&dev->drain_lock);
@@ -384,15 +346,34 @@ void device_remove(struct tcmu_device *dev)
 		return;
 	cmdproc_stop(dev);
 	device_wait_inflight(dev, 0);
-	agent_stop(dev);
-	lock_teardown(dev);
+	ha_detach(dev);
 	workers_stop(&dev->workers);
 	events_flush(dev);
-	if (dev_is_open(dev))
+	if (device_is_open(dev))
 		dev->handler->ops->close(dev);
 	__atomic_fetch_and(&dev->rdev.flags, ~DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
+	ha_release(dev);
 	lunar_info(dev, "removed");
 	free_device(dev);
+}
+
+int device_reopen(struct tcmu_device *dev)
+{
+	struct tcmur_handler *ops = dev->handler->ops;
+	int ret;
+
+	events_flush(dev);
+	if (device_is_open(dev)) {
+		ops->close(dev);
+		__atomic_fetch_and(&dev->rdev.flags, ~DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&dev->reopening, true, __ATOMIC_RELEASE);
+	ret = ops->open(dev, true);
+	__atomic_store_n(&dev->reopening, false, __ATOMIC_RELEASE);
+	if (ret)
+		return -EIO;
+	__atomic_fetch_or(&dev->rdev.flags, DEV_FLAG_IS_OPEN, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int handler_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
@@ -409,11 +390,11 @@ static int reconfig_size(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 
 	if (!bytes || bytes % dev->block_size)
 		return -EINVAL;
-	if (bytes / dev->block_size == dev_num_lbas(dev))
+	if (bytes / dev->block_size == device_num_lbas(dev))
 		return 0;
 	ret = handler_reconfig(dev, cfg);
 	if (!ret)
-		dev_set_size(dev, bytes);
+		device_set_size(dev, bytes);
 	return ret;
 }
 
@@ -424,7 +405,7 @@ static int reconfig_size(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 static int reconfig_write_cache(struct tcmu_device *dev,
 				struct tcmulib_cfg_info *cfg)
 {
-	bool old = dev_write_cache(dev);
+	bool old = device_write_cache(dev);
 	int ret;
 
 	if (old == cfg->data.write_cache)
@@ -435,7 +416,7 @@ static int reconfig_write_cache(struct tcmu_device *dev,
 		__atomic_store_n(&dev->write_cache, old, __ATOMIC_RELEASE);
 		return ret;
 	}
-	dev_raise_ua(dev, UA_MODE_PARAMS_CHANGED);
+	device_raise_ua(dev, UA_MODE_PARAMS_CHANGED);
 	lunar_info(dev, "write cache %s", cfg->data.write_cache ? "enabled" : "disabled");
 	return 0;
 }

@@ -20,11 +20,8 @@
 #include "tcmu-runner.h"
 #include "lunar-handler-ext.h"
 #include "cmd.h"
-#include "cluster/agent.h"
-#include "alua/alua_state.h"
+#include "core.h"
 #include "inflight.h"
-#include "cluster/lock.h"
-#include "cluster/recovery.h"
 #include "overlap.h"
 #include "runner/ring/ring.h"
 #include "runner/ring/transport.h"
@@ -58,11 +55,6 @@ struct lunar_rdev_view {
 #define DEV_FLAG_IN_RECOVERY	(1u << 1)
 #define DEV_FLAG_IS_OPEN	(1u << 2)
 
-/* Pending unit attention conditions (device-wide: TCMU has no I_T nexus). */
-#define UA_CAPACITY_CHANGED	(1u << 0)
-#define UA_MODE_PARAMS_CHANGED	(1u << 1)
-#define UA_ALUA_STATE_CHANGED	(1u << 2)
-
 #define DEV_CFGSTRING_MAX 4096
 
 struct dev_params {
@@ -81,7 +73,7 @@ struct tcmu_device {
 	char dev_name[128];
 	char cfgstring[DEV_CFGSTRING_MAX];
 	char label[160];	/* "<subtype>/<dev_name>" for logs */
-	char unit_serial[256];	/* VPD 0x80; see dev_unit_serial() */
+	char unit_serial[256];	/* VPD 0x80; see device_unit_serial() */
 	pthread_mutex_t serial_lock;
 
 	struct lunar_handler *handler;
@@ -101,7 +93,7 @@ struct tcmu_device {
 	bool solid_state;
 	bool unmap_enabled;
 
-	uint32_t pending_ua;	/* UA_* bits, atomic */
+	uint32_t pending_ua;	/* UA_* bits (core.h), atomic */
 
 	/* FORMAT UNIT in progress: blocks done of total (atomics). */
 	bool formatting;
@@ -120,6 +112,7 @@ struct tcmu_device {
 
 	/* Handler poller (lunar-handler-ext.h); callouts on the cmd thread. */
 	bool has_poller;
+	bool reopening;		/* device_reopen() runs open(): it may set one */
 	struct lunar_poller poller;
 	pthread_mutex_t foreign_lock;	/* commands submitted off-thread */
 	struct cmd_fifo foreign;
@@ -127,11 +120,8 @@ struct tcmu_device {
 	pthread_mutex_t drain_lock;
 	pthread_cond_t drain_cond;
 
-	/* High availability (cluster/, alua/). */
-	struct dev_alua alua;
-	struct dev_lock lock;
-	struct dev_recovery recovery;
-	struct dev_agent agent;
+	struct ha_dev *ha;	/* the HA layer's (runner/ha.h); opaque here */
+	bool ha_attached;	/* atomic: see runner/ha.c */
 };
 
 /* Create, open and start serving.  Takes ownership of transport. */
@@ -154,42 +144,33 @@ void device_remove(struct tcmu_device *dev);
  */
 int device_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg);
 
-/* "<subtype>/<dev_name>", for log lines. */
-const char *dev_label(struct tcmu_device *dev);
-
-uint64_t dev_num_lbas(struct tcmu_device *dev);
+uint64_t device_num_lbas(struct tcmu_device *dev);
 /*
  * Take a new size in bytes (a multiple of the block size): CAPACITY DATA
  * HAS CHANGED and a log line, unless it is already the current size, so
  * the kernel's RECONFIG and a handler-initiated resize may both apply it.
  */
-void dev_set_size(struct tcmu_device *dev, uint64_t bytes);
+void device_set_size(struct tcmu_device *dev, uint64_t bytes);
 
 /*
  * The unit serial number ("" if none is set yet).  Administration tools
  * write it right after enabling a device, so it is read from the
  * transport until a non-empty value appears; from then on it is fixed.
  */
-const char *dev_unit_serial(struct tcmu_device *dev);
-bool dev_write_cache(struct tcmu_device *dev);
-void dev_raise_ua(struct tcmu_device *dev, uint32_t ua);
+const char *device_unit_serial(struct tcmu_device *dev);
+bool device_write_cache(struct tcmu_device *dev);
 
 /* Called by cmd_finish() when at most one command is left in flight. */
 void device_signal_drained(struct tcmu_device *dev);
-/*
- * Wait until at most max commands are in flight (any thread but the
- * command thread).
- */
-void device_wait_inflight(struct tcmu_device *dev, unsigned int max);
 
 /* Whether the handler is open (not closed for a reopen). */
-static inline bool dev_is_open(struct tcmu_device *dev)
+static inline bool device_is_open(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->rdev.flags, __ATOMIC_ACQUIRE) & DEV_FLAG_IS_OPEN;
 }
 
 /* Whether the command thread drives a handler poller now. */
-static inline bool dev_has_poller(struct tcmu_device *dev)
+static inline bool device_has_poller(struct tcmu_device *dev)
 {
 	return __atomic_load_n(&dev->has_poller, __ATOMIC_ACQUIRE);
 }

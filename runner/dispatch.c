@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "ha_hooks.h"
 #include "handler.h"
 #include "io.h"
 #include "iov.h"
@@ -27,7 +28,7 @@ void dispatch_batch_begin(struct tcmu_device *dev)
 void dispatch_batch_end(struct tcmu_device *dev)
 {
 	/* Submit what the batch queued; that may complete commands too. */
-	if (dev_has_poller(dev))
+	if (device_has_poller(dev))
 		dev->poller.flush(dev, dev->poller.arg);
 	batch_dev = NULL;
 	if (batch_needs_kick)
@@ -121,7 +122,7 @@ void dispatch_cmd(struct lunar_cmd *cmd)
 	cmd_reset_iov(cmd);
 	cmd->data_len = iov_length(cmd->ring.iov, cmd->ring.iov_cnt);
 
-	if ((h->passthrough_only || h->ops->handle_cmd) && recovery_active(dev)) {
+	if ((h->passthrough_only || h->ops->handle_cmd) && ha_recovering(dev)) {
 		cmd_finish(cmd, TCMU_STS_BUSY);
 		return;
 	}

@@ -11,6 +11,7 @@
 #define LUNAR_DISPATCH_H
 
 #include "cmd.h"
+#include "core.h"
 
 struct tcmu_device;
 struct ring_tmr;
@@ -19,11 +20,10 @@ struct ring_tmr;
 void dispatch_cmd(struct lunar_cmd *cmd);
 
 /*
- * Complete cmd with a TCMU_STS_* status: build SCSI status and sense,
- * write the result into the ring, notify the kernel, free cmd.  Any
- * thread; exactly once per command.
+ * cmd_finish() (core.h) builds SCSI status and sense from the TCMU_STS_*
+ * status, writes the result into the ring, notifies the kernel and frees
+ * the command.
  */
-void cmd_finish(struct lunar_cmd *cmd, int sts);
 
 /* Command thread: a TMR notification named these in-flight commands. */
 void dispatch_tmr(struct tcmu_device *dev, const struct ring_tmr *tmr);

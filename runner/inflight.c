@@ -85,12 +85,6 @@ unsigned int tracker_count(struct cmd_tracker *t)
 	return __atomic_load_n(&t->count, __ATOMIC_ACQUIRE);
 }
 
-int64_t timespec_diff_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (int64_t)(b->tv_sec - a->tv_sec) * 1000 +
-	       (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
 int tracker_next_timeout_ms(struct cmd_tracker *t, const struct timespec *now)
 {
 	int ret = -1;
@@ -136,12 +130,4 @@ unsigned int tracker_expire(struct cmd_tracker *t, const struct timespec *now,
 	}
 	pthread_mutex_unlock(&t->lock);
 	return expired;
-}
-
-int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

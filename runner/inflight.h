@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
 #include "tcmu-runner.h"
 
 struct cmd_tracker {
@@ -57,10 +58,5 @@ unsigned int tracker_expire(struct cmd_tracker *t, const struct timespec *now,
 			    void (*fn)(struct tcmur_cmd *cmd, void *arg),
 			    void *arg);
 
-/* CLOCK_MONOTONIC in milliseconds (for durations and deadlines). */
-int64_t monotonic_ms(void);
-
-/* Milliseconds from a to b (negative if b is earlier). */
-int64_t timespec_diff_ms(const struct timespec *a, const struct timespec *b);
 
 #endif

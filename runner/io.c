@@ -170,7 +170,7 @@ void io_submit(struct lunar_cmd *cmd, const struct io_request *req,
 		workers_queue(&dev->workers, cmd, worker_run);
 		return;
 	}
-	if (dev_has_poller(dev) && !cmdproc_is_current(dev)) {
+	if (device_has_poller(dev) && !cmdproc_is_current(dev)) {
 		submit_on_cmd_thread(cmd);
 		return;
 	}

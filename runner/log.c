@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "device.h"
+#include "core.h"
 
 #define LOG_LINE_MAX 1024
 #define LOG_FILE_NAME "lunard.log"
@@ -119,7 +119,7 @@ static size_t format_prefix(char *buf, size_t size, int level,
 		      ts.tv_nsec / 1000000, getpid(), thread,
 		      level_names[level], func, line);
 	if (dev && n < size)
-		n += snprintf(buf + n, size - n, "%s: ", dev_label(dev));
+		n += snprintf(buf + n, size - n, "%s: ", device_label(dev));
 	return n < size ? n : size - 1;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "cluster/budget.h"
+#include "cluster/ha.h"
 #include "inflight.h"
 #include "config.h"
 #include "runner/control/dbus.h"
@@ -25,7 +26,8 @@
 #include "runner/sim/sim_server.h"
 #include "runner/control/tcmu_devices.h"
 #include "runner/control/uio.h"
-#include "cluster/events.h"
+#include "events.h"
+#include "ha.h"
 #include "handler.h"
 #include "log.h"
 #include "options.h"
@@ -60,9 +62,11 @@ static int raise_nofile(unsigned long n)
 	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
 
+/* HA (cluster/): registered with the failover budget of tcmu.conf. */
 static void apply_cluster_settings(const struct config *cfg)
 {
 	tracker_set_default_timeout(cfg->cmd_time_out_s);
+	ha_register(&cluster_ha_ops);
 	if (cfg->failover_budget_s && budget_set_s(cfg->failover_budget_s))
 		lunar_warn(NULL, "tcmu.conf: failover_budget %u s is outside %u..%u; using %u s",
 			   cfg->failover_budget_s, BUDGET_MIN_S, BUDGET_MAX_S,

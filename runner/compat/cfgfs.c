@@ -117,5 +117,5 @@ LUNAR_EXPORT uint64_t tcmu_cfgfs_dev_get_info_u64(struct tcmu_device *dev,
 
 LUNAR_EXPORT char *tcmu_cfgfs_dev_get_wwn(struct tcmu_device *dev)
 {
-	return strdup(dev_unit_serial(dev));
+	return strdup(device_unit_serial(dev));
 }

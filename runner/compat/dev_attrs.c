@@ -73,7 +73,7 @@ LUNAR_EXPORT void tcmu_dev_set_num_lbas(struct tcmu_device *dev,
 
 LUNAR_EXPORT uint64_t tcmu_dev_get_num_lbas(struct tcmu_device *dev)
 {
-	return dev_num_lbas(dev);
+	return device_num_lbas(dev);
 }
 
 LUNAR_EXPORT void tcmu_dev_set_block_size(struct tcmu_device *dev,
@@ -161,7 +161,7 @@ LUNAR_EXPORT void tcmu_dev_set_write_cache_enabled(struct tcmu_device *dev,
 
 LUNAR_EXPORT bool tcmu_dev_get_write_cache_enabled(struct tcmu_device *dev)
 {
-	return dev_write_cache(dev);
+	return device_write_cache(dev);
 }
 
 LUNAR_EXPORT void tcmu_dev_set_solid_state_media(struct tcmu_device *dev,
@@ -225,6 +225,6 @@ LUNAR_EXPORT int tcmur_dev_update_size(struct tcmu_device *dev,
 		return ret;
 	}
 	/* Through the kernel's RECONFIG this is already done; not in the sim. */
-	dev_set_size(dev, new_size);
+	device_set_size(dev, new_size);
 	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "runner/device.h"
 #include "runner/export.h"
+#include "runner/ha_hooks.h"
 #include "runner/handler.h"
 #include "runner/log.h"
 
@@ -19,13 +20,19 @@ LUNAR_EXPORT int lunar_dev_set_poller(struct tcmu_device *dev,
 		return -EINVAL;
 	}
 	/*
-	 * Before the command thread starts, or while a reopen has it leave
-	 * the handler alone (cluster/recovery.h).
+	 * From open(): before the command thread starts, or in a reopen,
+	 * while the command thread leaves the handler alone.
 	 */
-	if (dev_has_poller(dev) ||
-	    (dev->cmdproc_started && dev->recovery.state != REC_REOPENING))
+	if (device_has_poller(dev) ||
+	    (dev->cmdproc_started && !__atomic_load_n(&dev->reopening, __ATOMIC_ACQUIRE)))
 		return -EBUSY;
 	dev->poller = *p;
 	__atomic_store_n(&dev->has_poller, true, __ATOMIC_RELEASE);
 	return 0;
+}
+
+LUNAR_EXPORT unsigned int lunar_dev_op_timeout_hint(struct tcmu_device *dev)
+{
+	(void)dev;
+	return ha_op_timeout_hint_s();
 }

@@ -10,7 +10,7 @@
 
 int scsi_read_capacity10(struct lunar_cmd *cmd)
 {
-	uint64_t last = dev_num_lbas(cmd->dev) - 1;
+	uint64_t last = device_num_lbas(cmd->dev) - 1;
 	uint8_t buf[8];
 
 	put_be32(buf, last > UINT32_MAX ? UINT32_MAX : (uint32_t)last);
@@ -23,7 +23,7 @@ int scsi_read_capacity16(struct lunar_cmd *cmd)
 	struct tcmu_device *dev = cmd->dev;
 	uint8_t buf[32] = { 0 };
 
-	put_be64(buf, dev_num_lbas(dev) - 1);
+	put_be64(buf, device_num_lbas(dev) - 1);
 	put_be32(buf + 8, dev->block_size);
 	if (dev->unmap_enabled)
 		buf[14] = 0x80 | 0x40;		/* LBPME, LBPRZ */

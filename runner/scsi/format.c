@@ -75,7 +75,7 @@ static void format_step(struct lunar_cmd *cmd, int sts)
 {
 	struct format_state *st = cmd->state;
 	struct tcmu_device *dev = cmd->dev;
-	uint64_t total = dev_num_lbas(dev), n;
+	uint64_t total = device_num_lbas(dev), n;
 	struct io_request req = { 0 };
 
 	if (sts || st->next_lba >= total) {
@@ -185,7 +185,7 @@ int scsi_format_unit(struct lunar_cmd *cmd)
 		return TCMU_STS_NO_RESOURCE;
 	}
 	cmd_set_state(carrier, st, free_state);
-	__atomic_store_n(&dev->format_total, dev_num_lbas(dev), __ATOMIC_RELAXED);
+	__atomic_store_n(&dev->format_total, device_num_lbas(dev), __ATOMIC_RELAXED);
 	__atomic_store_n(&dev->format_done, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&dev->formatting, true, __ATOMIC_RELEASE);
 	lunar_info(dev, "FORMAT UNIT started (%s%s)",

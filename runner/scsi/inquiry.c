@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alua/alua.h"
+#include "runner/ha_hooks.h"
 #include "runner/cmd.h"
 #include "runner/device.h"
 #include "ops.h"
@@ -54,7 +54,7 @@ void scsi_make_naa(struct tcmu_device *dev, uint8_t naa[16])
 	naa[1] = (uint8_t)(IEEE_COMPANY_ID >> 12);
 	naa[2] = (uint8_t)(IEEE_COMPANY_ID >> 4);
 	naa[3] = (uint8_t)((IEEE_COMPANY_ID & 0x0f) << 4);
-	for (const char *p = dev_unit_serial(dev); *p && nibble < 32; p++) {
+	for (const char *p = device_unit_serial(dev); *p && nibble < 32; p++) {
 		int v = hex_value(*p);
 
 		if (v < 0)
@@ -85,7 +85,7 @@ static int std_inquiry(struct lunar_cmd *cmd, size_t alloc)
 	buf[2] = 0x06;				/* SPC-4 */
 	buf[3] = 0x02;				/* response data format */
 	buf[4] = STD_INQUIRY_LEN - 5;
-	buf[5] = 0x08 | alua_inquiry_tpgs(cmd->dev);	/* 3PC | TPGS */
+	buf[5] = 0x08 | ha_inquiry_tpgs(cmd->dev);	/* 3PC | TPGS */
 	buf[7] = 0x02;				/* CMDQUE */
 	memcpy(buf + 8, VENDOR_ID, 8);
 	memcpy(buf + 16, PRODUCT_ID, 16);
@@ -107,7 +107,7 @@ static size_t vpd_supported(struct tcmu_device *dev, uint8_t *p)
 
 static size_t vpd_serial(struct tcmu_device *dev, uint8_t *p)
 {
-	const char *serial = dev_unit_serial(dev);
+	const char *serial = device_unit_serial(dev);
 	size_t len = strnlen(serial, sizeof(dev->unit_serial));
 
 	memcpy(p, serial, len);
@@ -132,7 +132,7 @@ static size_t put_designator(uint8_t *p, uint8_t code_set, uint8_t type,
  */
 static size_t vpd_device_id(struct tcmu_device *dev, uint8_t *p)
 {
-	const char *serial = dev_unit_serial(dev);
+	const char *serial = device_unit_serial(dev);
 	char t10[8 + sizeof(dev->unit_serial)];
 	uint8_t naa[16];
 	size_t off = 0, t10_len;
@@ -145,7 +145,7 @@ static size_t vpd_device_id(struct tcmu_device *dev, uint8_t *p)
 	if (t10_len > 252)
 		t10_len = 252;
 	off += put_designator(p + off, 0x02, 0x01, t10, t10_len);
-	return off + alua_vpd_designators(dev, p + off);
+	return off + ha_vpd_port_designators(dev, p + off);
 }
 
 static size_t vpd_block_limits(struct tcmu_device *dev, uint8_t *p)
@@ -223,7 +223,7 @@ int scsi_inquiry(struct lunar_cmd *cmd)
 	const uint8_t *cdb = cmd->ring.cdb;
 	size_t alloc = get_be16(cdb + 3);
 
-	alua_refresh(cmd->dev);		/* TPGS and port designators */
+	ha_refresh(cmd->dev);		/* TPGS and port designators */
 	if (cdb[1] & 0x01)
 		return evpd_inquiry(cmd, cdb[2], alloc);
 	if (cdb[2])

@@ -66,7 +66,7 @@ static void fill_none(struct tcmu_device *dev, uint8_t *p)
 
 static void fill_caching(struct tcmu_device *dev, uint8_t *p)
 {
-	if (dev_write_cache(dev))
+	if (device_write_cache(dev))
 		p[CACHING_WCE_BYTE] |= CACHING_WCE;
 }
 
@@ -146,7 +146,7 @@ static const struct mode_header *header_of(const uint8_t *cdb)
 static size_t put_block_desc(struct tcmu_device *dev, bool is_long,
 			     uint8_t *p)
 {
-	uint64_t n = dev_num_lbas(dev);
+	uint64_t n = device_num_lbas(dev);
 
 	if (is_long) {
 		memset(p, 0, LONG_DESC_LEN);
@@ -362,7 +362,7 @@ static int set_write_cache(struct lunar_cmd *cmd, bool wce, size_t field)
 	};
 	int ret;
 
-	if (wce == dev_write_cache(dev))
+	if (wce == device_write_cache(dev))
 		return TCMU_STS_OK;
 	tcmu_dev_set_write_cache_enabled(dev, wce);
 	ret = ops->reconfig ? ops->reconfig(dev, &cfg) : 0;
@@ -375,7 +375,7 @@ static int set_write_cache(struct lunar_cmd *cmd, bool wce, size_t field)
 	}
 	lunar_info(dev, "write cache turned %s by MODE SELECT",
 		   wce ? "on" : "off");
-	dev_raise_ua(dev, UA_MODE_PARAMS_CHANGED);
+	device_raise_ua(dev, UA_MODE_PARAMS_CHANGED);
 	return TCMU_STS_OK;
 }
 

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "alua/alua.h"
+#include "runner/ha_hooks.h"
 #include "runner/cmd.h"
 #include "runner/device.h"
 #include "runner/dispatch.h"
@@ -32,7 +32,7 @@ static bool has_unmap(struct tcmu_device *dev)
 
 static bool has_alua(struct tcmu_device *dev)
 {
-	return alua_supported(dev);
+	return ha_tpgs_supported(dev);
 }
 
 static const struct scsi_op op_table[] = {
@@ -132,7 +132,7 @@ static const struct scsi_op op_table[] = {
 	  scsi_read_capacity16, NULL, "READ CAPACITY(16)" },
 	{ MAINTENANCE_IN, MI_REPORT_TARGET_PGS, 12, LAYOUT_NONE, 0,
 	  U(MAINTENANCE_IN, 0xe0 | MI_REPORT_TARGET_PGS, 0, 0, 0, 0, FF4, 0, 0),
-	  alua_report_target_port_groups, has_alua,
+	  ha_report_tpgs, has_alua,
 	  "REPORT TARGET PORT GROUPS" },
 	{ MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 12, LAYOUT_NONE, 0,
 	  U(MAINTENANCE_IN, MI_REPORT_SUPPORTED_OPERATION_CODES, 0x87, 0xff,
@@ -141,7 +141,7 @@ static const struct scsi_op op_table[] = {
 	  "REPORT SUPPORTED OPERATION CODES" },
 	{ MAINTENANCE_OUT, MO_SET_TARGET_PGS, 12, LAYOUT_NONE, 0,
 	  U(MAINTENANCE_OUT, MO_SET_TARGET_PGS, 0, 0, 0, 0, FF4, 0, 0),
-	  alua_set_target_port_groups, has_alua, "SET TARGET PORT GROUPS" },
+	  ha_set_tpgs, has_alua, "SET TARGET PORT GROUPS" },
 	{ READ_12, SCSI_NO_SA, 12, LAYOUT_12,
 	  OP_MEDIA | OP_MOVES_DATA | OP_DATA_IN,
 	  U(READ_12, 0x18, FF4, FF4, 0x1f, 0), scsi_read, NULL, "READ(12)" },
@@ -286,7 +286,7 @@ static void decode_lba(struct lunar_cmd *cmd, const struct scsi_op *op)
 	default:
 		/* Whole device: the command's own parameters say where. */
 		cmd->lba = 0;
-		cmd->nblocks = dev_num_lbas(cmd->dev);
+		cmd->nblocks = device_num_lbas(cmd->dev);
 		break;
 	}
 }
@@ -312,8 +312,8 @@ static int check_range(struct lunar_cmd *cmd, const struct scsi_op *op)
 	struct tcmu_device *dev = cmd->dev;
 	uint64_t need;
 
-	if (cmd->lba > dev_num_lbas(dev) ||
-	    cmd->nblocks > dev_num_lbas(dev) - cmd->lba)
+	if (cmd->lba > device_num_lbas(dev) ||
+	    cmd->nblocks > device_num_lbas(dev) - cmd->lba)
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	if ((op->flags & OP_MOVES_DATA) && cmd->nblocks > scsi_max_transfer(dev))
 		return sense_bad_cdb_field(cmd, length_field_byte(op->layout), -1);
@@ -376,7 +376,7 @@ int scsi_execute(struct lunar_cmd *cmd)
 	cmd->op = op;
 	if (!(op->flags & OP_MEDIA)) {
 		if (op->flags & OP_BACKEND &&
-		    (sts = alua_check_access(cmd->dev, cmd)))
+		    (sts = ha_admit(cmd->dev, cmd)))
 			return sts;
 		return op->exec(cmd);
 	}
@@ -385,7 +385,7 @@ int scsi_execute(struct lunar_cmd *cmd)
 	sts = check_range(cmd, op);
 	if (sts)
 		return sts;
-	sts = alua_check_access(cmd->dev, cmd);
+	sts = ha_admit(cmd->dev, cmd);
 	if (sts)
 		return sts;
 	return admit(cmd, op);

@@ -21,7 +21,7 @@ static void finish(struct lunar_cmd *cmd, int sts)
 
 static bool needs_flush(struct lunar_cmd *cmd)
 {
-	return (cmd->fua || !dev_write_cache(cmd->dev)) &&
+	return (cmd->fua || !device_write_cache(cmd->dev)) &&
 	       io_supported(cmd->dev, IO_FLUSH);
 }
 
@@ -135,7 +135,7 @@ int scsi_sync_cache(struct lunar_cmd *cmd)
 		lba = get_be64(cdb + 2);
 		n = get_be32(cdb + 10);
 	}
-	if (lba > dev_num_lbas(dev) || n > dev_num_lbas(dev) - lba)
+	if (lba > device_num_lbas(dev) || n > device_num_lbas(dev) - lba)
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	if (!io_supported(dev, IO_FLUSH))
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_INVALID_OP_CODE);

@@ -123,7 +123,7 @@ static int parse(struct lunar_cmd *cmd, const uint8_t *buf, size_t len,
 		const uint8_t *d = buf + HEADER_LEN + i * DESC_LEN;
 		uint64_t lba = get_be64(d), n = get_be32(d + 8);
 
-		if (lba > dev_num_lbas(dev) || n > dev_num_lbas(dev) - lba)
+		if (lba > device_num_lbas(dev) || n > device_num_lbas(dev) - lba)
 			return sense_fail(cmd, ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 		total += n;
 		if (total > scsi_max_unmap_blocks(dev))

@@ -229,7 +229,7 @@ static int check_target(struct lunar_cmd *cmd, const uint8_t *d)
 
 static bool range_ok(struct tcmu_device *dev, uint64_t lba, uint64_t n)
 {
-	return lba <= dev_num_lbas(dev) && n <= dev_num_lbas(dev) - lba;
+	return lba <= device_num_lbas(dev) && n <= device_num_lbas(dev) - lba;
 }
 
 /*

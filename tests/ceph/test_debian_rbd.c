@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/ha.h"
 #include "cephtest.h"
 #include "runner/device.h"
 #include "runner/handler.h"
@@ -182,7 +183,7 @@ static void test_lock_moves_with_stpg(void **state)
 	assert_false(write_ok(a, 2));		/* fenced */
 	assert_true(reports_owner(a, 2));
 	assert_true(reports_owner(b, 2));
-	assert_true(__atomic_load_n(&siminit_device(a)->recovery.count, __ATOMIC_ACQUIRE) >= 1);
+	assert_true(ha_recoveries(siminit_device(a)) >= 1);
 	siminit_close(a);
 	siminit_close(b);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/ha.h"
 #include "runner/device.h"
 #include "runner/handler.h"
 #include "runner/sim/simsock.h"
@@ -62,6 +63,8 @@ static int attach(struct siminit *si, const struct siminit_opts *o,
 	};
 	int ret;
 
+	/* The whole core, as lunard runs it: with the HA layer. */
+	ha_register(&cluster_ha_ops);
 	if (o->sim_socket) {
 		si->sock = simsock_connect(o->sim_socket);
 		if (si->sock < 0)
@@ -239,8 +242,7 @@ int siminit_wait_recovered(struct siminit *si, int timeout_ms)
 	struct timespec slice = { 0, 10 * 1000 * 1000 };
 
 	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		if (__atomic_load_n(&si->dev->recovery.count, __ATOMIC_ACQUIRE) &&
-		    !recovery_active(si->dev))
+		if (ha_recoveries(si->dev) && !cluster_ha_ops.recovering(si->dev))
 			return 0;
 		nanosleep(&slice, NULL);
 	}

@@ -15,10 +15,12 @@
 
 #include "alua/alua_state.h"
 #include "cluster/budget.h"
+#include "cluster/cluster_lock.h"
+#include "cluster/ha.h"
+#include "cluster/ha_dev.h"
+#include "cluster/recovery.h"
 #include "runner/device.h"
 #include "runner/handler.h"
-#include "cluster/lock.h"
-#include "cluster/recovery.h"
 #include "tests/shared/scsi_check.h"
 #include "scsi_defs.h"
 
@@ -211,7 +213,7 @@ static void test_implicit_first_access_takes_free_lock(void **state)
 	assert_sense(&res, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	assert_true(rtpg_agrees(&p, 0, 1));	/* gw1 AO, gw2 ANO everywhere */
-	assert_int_equal(siminit_device(p.gw[0])->lock.transitions, 1);
+	assert_int_equal(ha_lock_acquisitions(siminit_device(p.gw[0])), 1);
 	close_pair(&p);
 }
 
@@ -231,7 +233,7 @@ static void test_implicit_takeover_waits_for_holddown(void **state)
 	assert_int_equal(write1(p.gw[1], 2, &res), 0);
 	assert_sense(&res, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
 	usleep(1000000);
-	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(cluster_lock_is_held(siminit_device(p.gw[0])));
 	/* ...access that keeps arriving for the hold-down does. */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_true(write_until_good(p.gw[1], 2, WAIT_MS));
@@ -240,7 +242,7 @@ static void test_implicit_takeover_waits_for_holddown(void **state)
 	assert_true(ms >= 400);
 	/* The old owner is fenced: it stops serving and reports gw2 AO. */
 	assert_true(rtpg_agrees(&p, 1, 1));
-	assert_false(lock_is_held(siminit_device(p.gw[0])));
+	assert_false(cluster_lock_is_held(siminit_device(p.gw[0])));
 	close_pair(&p);
 }
 
@@ -293,7 +295,7 @@ static void test_explicit_stpg_moves_the_lock(void **state)
 	assert_int_equal(write1(p.gw[0], 1, &res), 0);
 	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
 	activate(&p, 0);
-	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(cluster_lock_is_held(siminit_device(p.gw[0])));
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	assert_true(rtpg_agrees(&p, 0, 2));	/* gw1 AO, gw2 Standby */
 	activate(&p, 1);
@@ -303,7 +305,7 @@ static void test_explicit_stpg_moves_the_lock(void **state)
 	drain_ua(p.gw[1]);
 	stpg(p.gw[1], 2, 2, &res);
 	assert_good(&res);
-	assert_false(lock_is_held(siminit_device(p.gw[1])));
+	assert_false(cluster_lock_is_held(siminit_device(p.gw[1])));
 	close_pair(&p);
 }
 
@@ -325,15 +327,15 @@ static void test_restart_on_owner_takes_its_lock_back(void **state)
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	/* gw1's lunard "dies": its device is left as it is; a new one comes. */
 	again = open_gw("reclaim", "explicit;gw1:1:local,gw2:2");
-	assert_true(lock_is_held(siminit_device(again)));
+	assert_true(cluster_lock_is_held(siminit_device(again)));
 	drain_ua(again);
 	assert_int_equal(write1(again, 3, &res), 0);
 	assert_good(&res);
 	assert_int_equal(write1(p.gw[0], 4, &res), 0);
 	assert_int_not_equal(res.status, STATUS_GOOD);
 	other = open_gw("reclaim", "explicit;gw1:1,gw2:2:local");
-	assert_false(lock_is_held(siminit_device(other)));
-	assert_true(lock_is_held(siminit_device(again)));
+	assert_false(cluster_lock_is_held(siminit_device(other)));
+	assert_true(cluster_lock_is_held(siminit_device(again)));
 	siminit_close(other);
 	siminit_close(again);
 	close_pair(&p);
@@ -382,14 +384,14 @@ static void test_owner_keeps_lock_through_a_passing_doubt(void **state)
 	activate(&p, 0);
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	usleep(3000000);	/* six checks, every second one doubtful */
-	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(cluster_lock_is_held(siminit_device(p.gw[0])));
 	assert_int_equal(write1(p.gw[0], 2, &res), 0);
 	assert_good(&res);
-	assert_int_equal(siminit_device(p.gw[0])->lock.transitions, 1);
+	assert_int_equal(ha_lock_acquisitions(siminit_device(p.gw[0])), 1);
 	/* Fenced by the other gateway while idle: noticed without I/O. */
 	activate(&p, 1);
 	assert_true(rtpg_agrees(&p, 1, 2));
-	assert_false(lock_is_held(siminit_device(p.gw[0])));
+	assert_false(cluster_lock_is_held(siminit_device(p.gw[0])));
 	close_pair(&p);
 }
 
@@ -433,7 +435,7 @@ static void test_bad_stpg_is_rejected(void **state)
 	cdb[9] = sizeof(buf);			/* not whole descriptors */
 	cmd_out(p.gw[0], cdb, buf, sizeof(buf), &res);
 	assert_sense(&res, ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
-	assert_false(lock_is_held(siminit_device(p.gw[0])));
+	assert_false(cluster_lock_is_held(siminit_device(p.gw[0])));
 	close_pair(&p);
 	/* Implicit-only devices do not take STPG at all. */
 	open_pair(&p, "badstpg2", "implicit");
@@ -462,7 +464,7 @@ static void test_stpg_without_cluster_lock(void **state)
 
 	(void)state;
 	assert_int_equal(siminit_open(&o, &si), 0);
-	assert_false(lock_enabled(siminit_device(si)));
+	assert_false(cluster_lock_enabled(siminit_device(si)));
 	stpg(si, 1, ALUA_AO, &res);
 	assert_sense(&res, ILLEGAL_REQUEST, ASC_STPG_FAILED);
 	stpg(si, 1, ALUA_STANDBY, &res);
@@ -501,7 +503,7 @@ static void test_second_stpg_while_first_waits(void **state)
 	assert_false(done);
 	assert_int_equal(siminit_wait_all(p.gw[0], WAIT_MS), 0);
 	assert_good(&first);
-	assert_true(lock_is_held(siminit_device(p.gw[0])));
+	assert_true(cluster_lock_is_held(siminit_device(p.gw[0])));
 	assert_true(write_until_good(p.gw[0], 1, WAIT_MS));
 	close_pair(&p);
 }
@@ -530,8 +532,8 @@ static void takeover_fails_once(const char *image, struct scsi_result *failed)
 	open_owned_pair(&p, image, 1);
 	dev1 = siminit_device(p.gw[0]);
 	stpg(p.gw[0], 1, ALUA_AO, failed);
-	assert_int_equal(lock_state(dev1), DLOCK_UNLOCKED);
-	assert_true(lock_is_held(siminit_device(p.gw[1])));
+	assert_int_equal(cluster_lock_state(dev1), CLUSTER_UNLOCKED);
+	assert_true(cluster_lock_is_held(siminit_device(p.gw[1])));
 	assert_true(rtpg_agrees(&p, 1, ALUA_STANDBY));
 	assert_int_equal(write1(p.gw[1], 2, &res), 0);
 	assert_good(&res);
@@ -586,7 +588,7 @@ static void release_fails_once(const char *image, bool still_held)
 	stpg(p.gw[0], 1, ALUA_STANDBY, &res);
 	assert_sense(&res, HARDWARE_ERROR, ASC_STPG_FAILED);
 	if (still_held) {
-		assert_int_equal(lock_state(dev1), DLOCK_LOCKED);
+		assert_int_equal(cluster_lock_state(dev1), CLUSTER_LOCKED);
 		assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));
 		assert_int_equal(write1(p.gw[0], 2, &res), 0);
 		assert_good(&res);
@@ -594,7 +596,7 @@ static void release_fails_once(const char *image, bool still_held)
 	drain_ua(p.gw[0]);
 	stpg(p.gw[0], 1, ALUA_STANDBY, &res);
 	assert_good(&res);
-	assert_int_equal(lock_state(dev1), DLOCK_UNLOCKED);
+	assert_int_equal(cluster_lock_state(dev1), CLUSTER_UNLOCKED);
 	assert_true(rtpg_all_say(&p, ALUA_STANDBY, ALUA_STANDBY));
 	assert_int_equal(write1(p.gw[0], 3, &res), 0);
 	assert_sense(&res, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
@@ -611,7 +613,7 @@ static void test_stpg_unlock_failure(void **state)
 static bool reopening_within(struct tcmu_device *dev, int ms)
 {
 	for (int waited = 0; waited < ms; waited += 5) {
-		if (__atomic_load_n(&dev->recovery.state, __ATOMIC_ACQUIRE) ==
+		if (__atomic_load_n(&ha_recovery(dev)->state, __ATOMIC_ACQUIRE) ==
 		    REC_REOPENING)
 			return true;
 		usleep(5000);
@@ -654,7 +656,7 @@ static void test_stpg_during_reopen(void **state)
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
 	assert_int_equal(siminit_wait_recovered(p.gw[0], WAIT_MS), 0);
 	assert_true(rtpg_agrees(&p, 1, ALUA_STANDBY));
-	assert_false(lock_is_held(dev1));
+	assert_false(cluster_lock_is_held(dev1));
 	activate(&p, 0);
 	assert_true(write_until_good(p.gw[0], 2, WAIT_MS));
 	assert_true(rtpg_agrees(&p, 0, ALUA_STANDBY));

@@ -104,7 +104,7 @@ static void test_refused_change_keeps_the_old(void **state)
 	}
 	/* The handler's memory is fixed: a size change stays refused. */
 	assert_int_equal(device_reconfig(dev, &size), -EOPNOTSUPP);
-	assert_int_equal(dev_num_lbas(dev), (8 << 20) / BS);
+	assert_int_equal(device_num_lbas(dev), (8 << 20) / BS);
 	assert_true(timed_read(si, 7, data) >= 120);
 	siminit_close(si);
 }

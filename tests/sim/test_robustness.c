@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/ha.h"
 #include "runner/device.h"
 #include "runner/handler.h"
 #include "tests/shared/handler_slow.h"
@@ -239,7 +240,7 @@ static void test_command_timeout_tracked(void **state)
 	assert_int_equal(siminit_read(si, 0, 1, buf, &res), 0);
 	assert_good(&res);
 	assert_int_equal(dev->rdev.cmd_timed_out_cnt, 1);
-	assert_int_equal(dev->recovery.count, 1);
+	assert_int_equal(ha_recoveries(dev), 1);
 	siminit_close(si);
 }
 

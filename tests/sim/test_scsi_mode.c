@@ -83,7 +83,7 @@ static void select10(struct siminit *si, uint8_t *param, uint16_t len,
 /* The write cache setting now (the handler's open() chose the first one). */
 static bool wce_now(struct siminit *si)
 {
-	return dev_write_cache(siminit_device(si));
+	return device_write_cache(siminit_device(si));
 }
 
 static void assert_all_pages(const uint8_t *p, bool wce)

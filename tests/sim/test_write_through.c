@@ -59,7 +59,7 @@ static void set_wce(struct siminit *si, bool on)
 	assert_int_equal(siminit_cmd(si, select_cdb, SIMRING_DIR_OUT, page,
 				     sizeof(page), &res), 0);
 	assert_good(&res);
-	assert_int_equal(dev_write_cache(siminit_device(si)), on);
+	assert_int_equal(device_write_cache(siminit_device(si)), on);
 	/* Consume the MODE PARAMETERS CHANGED unit attention. */
 	assert_int_equal(siminit_cmd(si, tur, SIMRING_DIR_NONE, NULL, 0, &res), 0);
 }

@@ -1,5 +1,5 @@
 /*
- * Event reporting to handlers.  See events.h.
+ * The event thread.  See events.h.
  */
 #define _GNU_SOURCE
 #include "events.h"
@@ -8,10 +8,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "runner/device.h"
-#include "runner/export.h"
-#include "runner/handler.h"
-#include "runner/log.h"
+#include "device.h"
+#include "handler.h"
+#include "log.h"
 
 struct event {
 	struct tcmu_device *dev;
@@ -64,7 +63,7 @@ static void *event_main(void *arg)
 	return NULL;
 }
 
-static void queue_report(struct tcmu_device *dev)
+void events_report(struct tcmu_device *dev)
 {
 	struct event *e;
 
@@ -114,30 +113,4 @@ void events_shutdown(void)
 	if (ev_started)
 		pthread_join(ev_thread, NULL);
 	ev_started = false;
-}
-
-LUNAR_EXPORT void tcmu_notify_cmd_timed_out(struct tcmu_device *dev)
-{
-	__atomic_fetch_add(&dev->rdev.cmd_timed_out_cnt, 1, __ATOMIC_RELAXED);
-	queue_report(dev);
-}
-
-LUNAR_EXPORT void tcmu_notify_conn_lost(struct tcmu_device *dev)
-{
-	__atomic_fetch_add(&dev->rdev.conn_lost_cnt, 1, __ATOMIC_RELAXED);
-	lunar_warn(dev, "handler reports its backend connection lost");
-	queue_report(dev);
-	recovery_request(dev, "backend connection lost");
-}
-
-LUNAR_EXPORT void tcmu_notify_lock_lost(struct tcmu_device *dev)
-{
-	__atomic_fetch_add(&dev->rdev.lock_lost_cnt, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&dev->rdev.lock_lost, true, __ATOMIC_RELEASE);
-	lunar_warn(dev, "handler reports the cluster lock lost");
-	queue_report(dev);
-	if (lock_enabled(dev))
-		lock_mark_lost(dev, "the handler reported it");
-	else
-		recovery_request(dev, "backend client fenced (lock lost)");
 }

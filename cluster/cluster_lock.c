@@ -1,110 +1,115 @@
 /*
  * The per-device cluster lock.  See lock.h.
  */
-#include "lock.h"
+#include "cluster_lock.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
-#include "runner/device.h"
-#include "runner/dispatch.h"
-#include "runner/handler.h"
-#include "runner/log.h"
+#include "ha_dev.h"
 #include "recovery.h"
 
-void lock_init(struct dev_lock *l)
+/* A REPORT TARGET PORT GROUPS waiting for the agent to read the owner. */
+struct refresh_waiter {
+	struct lunar_cmd *cmd;
+	void (*done)(struct lunar_cmd *cmd);
+	struct refresh_waiter *next;
+};
+
+void cluster_lock_init(struct cluster_lock *l)
 {
 	memset(l, 0, sizeof(*l));
 	pthread_mutex_init(&l->mu, NULL);
-	l->owner = LOCK_OWNER_UNKNOWN;
+	l->owner = CLUSTER_OWNER_UNKNOWN;
 }
 
-void lock_destroy(struct dev_lock *l)
+void cluster_lock_destroy(struct cluster_lock *l)
 {
 	pthread_mutex_destroy(&l->mu);
 }
 
-void lock_enable(struct tcmu_device *dev, uint16_t local_tag,
+void cluster_lock_enable(struct tcmu_device *dev, uint16_t local_tag,
 		 unsigned int holddown_ms)
 {
-	dev->lock.local_tag = local_tag;
-	dev->lock.holddown_ms = holddown_ms;
-	__atomic_store_n(&dev->lock.enabled, true, __ATOMIC_RELEASE);
+	ha_cluster_lock(dev)->local_tag = local_tag;
+	ha_cluster_lock(dev)->holddown_ms = holddown_ms;
+	__atomic_store_n(&ha_cluster_lock(dev)->enabled, true, __ATOMIC_RELEASE);
 }
 
-bool lock_enabled(struct tcmu_device *dev)
+bool cluster_lock_enabled(struct tcmu_device *dev)
 {
-	return __atomic_load_n(&dev->lock.enabled, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ha_cluster_lock(dev)->enabled, __ATOMIC_ACQUIRE);
 }
 
-int lock_state(struct tcmu_device *dev)
+int cluster_lock_state(struct tcmu_device *dev)
 {
-	return __atomic_load_n(&dev->lock.state, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ha_cluster_lock(dev)->state, __ATOMIC_ACQUIRE);
 }
 
-bool lock_is_held(struct tcmu_device *dev)
+bool cluster_lock_is_held(struct tcmu_device *dev)
 {
-	return lock_state(dev) == DLOCK_LOCKED;
+	return cluster_lock_state(dev) == CLUSTER_LOCKED;
 }
 
-bool lock_wanted(struct tcmu_device *dev)
+bool cluster_lock_wanted(struct tcmu_device *dev)
 {
 	bool want;
 
-	pthread_mutex_lock(&dev->lock.mu);
-	want = dev->lock.want || lock_state(dev) != DLOCK_UNLOCKED;
-	pthread_mutex_unlock(&dev->lock.mu);
+	pthread_mutex_lock(&ha_cluster_lock(dev)->mu);
+	want = ha_cluster_lock(dev)->want || cluster_lock_state(dev) != CLUSTER_UNLOCKED;
+	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
 	return want;
 }
 
-int lock_owner(struct tcmu_device *dev)
+int cluster_lock_owner(struct tcmu_device *dev)
 {
-	return __atomic_load_n(&dev->lock.owner, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&ha_cluster_lock(dev)->owner, __ATOMIC_ACQUIRE);
 }
 
 static void set_state(struct tcmu_device *dev, int state)
 {
 	static const uint8_t compat[] = {
-		[DLOCK_UNLOCKED] = TCMUR_DEV_LOCK_UNLOCKED,
-		[DLOCK_ACQUIRING] = TCMUR_DEV_LOCK_WRITE_LOCKING,
-		[DLOCK_LOCKED] = TCMUR_DEV_LOCK_WRITE_LOCKED,
+		[CLUSTER_UNLOCKED] = TCMUR_DEV_LOCK_UNLOCKED,
+		[CLUSTER_ACQUIRING] = TCMUR_DEV_LOCK_WRITE_LOCKING,
+		[CLUSTER_LOCKED] = TCMUR_DEV_LOCK_WRITE_LOCKED,
 	};
 
-	__atomic_store_n(&dev->lock.state, state, __ATOMIC_RELEASE);
-	__atomic_store_n(&dev->rdev.lock_state, compat[state], __ATOMIC_RELEASE);
+	__atomic_store_n(&ha_cluster_lock(dev)->state, state, __ATOMIC_RELEASE);
+	device_set_lock_state(dev, compat[state]);
 }
 
-static int64_t lock_doubt_since(struct dev_lock *l)
+static int64_t cluster_lock_doubt_since(struct cluster_lock *l)
 {
 	return __atomic_load_n(&l->doubt_since_ms, __ATOMIC_ACQUIRE);
 }
 
-static void set_doubt_since(struct dev_lock *l, int64_t ms)
+static void set_doubt_since(struct cluster_lock *l, int64_t ms)
 {
 	__atomic_store_n(&l->doubt_since_ms, ms, __ATOMIC_RELEASE);
 }
 
-bool lock_confirmed(struct tcmu_device *dev)
+bool cluster_lock_confirmed(struct tcmu_device *dev)
 {
-	return lock_is_held(dev) && !lock_doubt_since(&dev->lock);
+	return cluster_lock_is_held(dev) && !cluster_lock_doubt_since(ha_cluster_lock(dev));
 }
 
 static void set_owner(struct tcmu_device *dev, int owner)
 {
-	__atomic_store_n(&dev->lock.owner, owner, __ATOMIC_RELEASE);
+	__atomic_store_n(&ha_cluster_lock(dev)->owner, owner, __ATOMIC_RELEASE);
 }
 
 /* Caller holds l->mu. */
-static void want_locked(struct dev_lock *l, bool want)
+static void want_locked(struct cluster_lock *l, bool want)
 {
 	l->want = want;
 	l->want_pending = true;
 }
 
-static bool contention_says_take(struct dev_lock *l, int owner, int64_t now)
+static bool contention_says_take(struct cluster_lock *l, int owner, int64_t now)
 {
-	if (owner == LOCK_OWNER_NONE || owner == l->local_tag)
+	if (owner == CLUSTER_OWNER_NONE || owner == l->local_tag)
 		return true;
 	if (!l->contend_last_ms || now - l->contend_last_ms > l->holddown_ms)
 		l->contend_first_ms = now;
@@ -112,14 +117,14 @@ static bool contention_says_take(struct dev_lock *l, int owner, int64_t now)
 	return now - l->contend_first_ms >= l->holddown_ms;
 }
 
-void lock_contend(struct tcmu_device *dev)
+void cluster_lock_contend(struct tcmu_device *dev)
 {
-	struct dev_lock *l = &dev->lock;
-	int owner = lock_owner(dev);
+	struct cluster_lock *l = ha_cluster_lock(dev);
+	int owner = cluster_lock_owner(dev);
 	bool take = false;
 
 	pthread_mutex_lock(&l->mu);
-	if (lock_state(dev) == DLOCK_UNLOCKED && !(l->want_pending && l->want) &&
+	if (cluster_lock_state(dev) == CLUSTER_UNLOCKED && !(l->want_pending && l->want) &&
 	    !l->stpg) {
 		take = contention_says_take(l, owner, monotonic_ms());
 		if (take) {
@@ -136,10 +141,10 @@ void lock_contend(struct tcmu_device *dev)
 	agent_kick(dev);
 }
 
-int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
+int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		      bool active)
 {
-	struct dev_lock *l = &dev->lock;
+	struct cluster_lock *l = ha_cluster_lock(dev);
 	int sts = TCMU_STS_ASYNC_HANDLED;
 
 	/* The agent may be busy reopening for long: nothing to wait for. */
@@ -148,7 +153,7 @@ int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	pthread_mutex_lock(&l->mu);
 	if (l->stpg)
 		sts = TCMU_STS_BUSY;
-	else if (active == lock_is_held(dev) && !l->want_pending)
+	else if (active == cluster_lock_is_held(dev) && !l->want_pending)
 		sts = TCMU_STS_OK;
 	else {
 		l->stpg = cmd;
@@ -161,17 +166,27 @@ int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	return sts;
 }
 
-int lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
+int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		       void (*done)(struct lunar_cmd *cmd))
 {
+	struct cluster_lock *l = ha_cluster_lock(dev);
+	struct refresh_waiter *w;
+
 	if (recovery_active(dev)) {
 		done(cmd);
 		return TCMU_STS_ASYNC_HANDLED;
 	}
-	cmd->work_fn = done;
-	pthread_mutex_lock(&dev->lock.mu);
-	cmd_fifo_push(&dev->lock.refresh_waiters, cmd);
-	pthread_mutex_unlock(&dev->lock.mu);
+	w = malloc(sizeof(*w));
+	if (!w) {
+		done(cmd);	/* with the owner as last read */
+		return TCMU_STS_ASYNC_HANDLED;
+	}
+	w->cmd = cmd;
+	w->done = done;
+	pthread_mutex_lock(&l->mu);
+	w->next = l->refresh_waiters;
+	l->refresh_waiters = w;
+	pthread_mutex_unlock(&l->mu);
 	agent_kick(dev);
 	return TCMU_STS_ASYNC_HANDLED;
 }
@@ -179,32 +194,35 @@ int lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
 /* Agent: answer everyone waiting for a fresh owner tag. */
 static void answer_refresh_waiters(struct tcmu_device *dev)
 {
-	struct cmd_fifo todo;
-	struct lunar_cmd *cmd;
-
-	pthread_mutex_lock(&dev->lock.mu);
-	todo = dev->lock.refresh_waiters;
-	dev->lock.refresh_waiters = (struct cmd_fifo){ NULL, NULL };
-	pthread_mutex_unlock(&dev->lock.mu);
-	while ((cmd = cmd_fifo_pop(&todo)))
-		cmd->work_fn(cmd);
-}
-
-void lock_before_reopen(struct tcmu_device *dev)
-{
-	struct dev_lock *l = &dev->lock;
+	struct cluster_lock *l = ha_cluster_lock(dev);
+	struct refresh_waiter *w, *next;
 
 	pthread_mutex_lock(&l->mu);
-	if (lock_is_held(dev)) {
-		set_state(dev, DLOCK_UNLOCKED);
+	w = l->refresh_waiters;
+	l->refresh_waiters = NULL;
+	pthread_mutex_unlock(&l->mu);
+	for (; w; w = next) {
+		next = w->next;
+		w->done(w->cmd);
+		free(w);
+	}
+}
+
+void cluster_lock_before_reopen(struct tcmu_device *dev)
+{
+	struct cluster_lock *l = ha_cluster_lock(dev);
+
+	pthread_mutex_lock(&l->mu);
+	if (cluster_lock_is_held(dev)) {
+		set_state(dev, CLUSTER_UNLOCKED);
 		l->want = true;
 	}
 	pthread_mutex_unlock(&l->mu);
 }
 
-void lock_resume(struct tcmu_device *dev)
+void cluster_lock_resume(struct tcmu_device *dev)
 {
-	struct dev_lock *l = &dev->lock;
+	struct cluster_lock *l = ha_cluster_lock(dev);
 	bool again;
 
 	pthread_mutex_lock(&l->mu);
@@ -216,28 +234,28 @@ void lock_resume(struct tcmu_device *dev)
 		agent_kick(dev);
 }
 
-void lock_mark_lost(struct tcmu_device *dev, const char *why)
+void cluster_lock_mark_lost(struct tcmu_device *dev, const char *why)
 {
-	struct dev_lock *l = &dev->lock;
+	struct cluster_lock *l = ha_cluster_lock(dev);
 	int was;
 
-	if (!lock_enabled(dev))
+	if (!cluster_lock_enabled(dev))
 		return;
 	pthread_mutex_lock(&l->mu);
-	was = lock_state(dev);
-	if (was == DLOCK_LOCKED) {
-		set_state(dev, DLOCK_UNLOCKED);
+	was = cluster_lock_state(dev);
+	if (was == CLUSTER_LOCKED) {
+		set_state(dev, CLUSTER_UNLOCKED);
 		l->want = false;
 		/* Someone else holds it; who, a fenced client cannot read. */
-		if (lock_owner(dev) == l->local_tag)
-			set_owner(dev, LOCK_OWNER_UNKNOWN);
+		if (cluster_lock_owner(dev) == l->local_tag)
+			set_owner(dev, CLUSTER_OWNER_UNKNOWN);
 	}
 	pthread_mutex_unlock(&l->mu);
-	if (was != DLOCK_LOCKED)
+	if (was != CLUSTER_LOCKED)
 		return;
 	lunar_warn(dev, "cluster lock lost (%s): serving stops here until the handler is reopened",
 		   why);
-	dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+	device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 	recovery_request(dev, "cluster lock lost");
 }
 
@@ -261,10 +279,10 @@ static void finish_stpg(struct tcmu_device *dev, int handler_sts)
 {
 	struct lunar_cmd *cmd;
 
-	pthread_mutex_lock(&dev->lock.mu);
-	cmd = dev->lock.stpg;
-	dev->lock.stpg = NULL;
-	pthread_mutex_unlock(&dev->lock.mu);
+	pthread_mutex_lock(&ha_cluster_lock(dev)->mu);
+	cmd = ha_cluster_lock(dev)->stpg;
+	ha_cluster_lock(dev)->stpg = NULL;
+	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
 	if (cmd)
 		cmd_finish(cmd, stpg_status(handler_sts));
 }
@@ -276,18 +294,18 @@ static void finish_stpg(struct tcmu_device *dev, int handler_sts)
 static void refresh_owner(struct tcmu_device *dev)
 {
 	uint16_t tag;
-	int sts = dev->handler->ops->get_lock_tag(dev, &tag);
+	int sts = device_handler_ops(dev)->get_lock_tag(dev, &tag);
 
 	if (sts == TCMU_STS_OK)
 		set_owner(dev, tag);
 	else if (sts == TCMU_STS_NO_LOCK_HOLDERS)
-		set_owner(dev, LOCK_OWNER_NONE);
-	else if (lock_owner(dev) == dev->lock.local_tag && !lock_is_held(dev))
-		set_owner(dev, LOCK_OWNER_UNKNOWN);
+		set_owner(dev, CLUSTER_OWNER_NONE);
+	else if (cluster_lock_owner(dev) == ha_cluster_lock(dev)->local_tag && !cluster_lock_is_held(dev))
+		set_owner(dev, CLUSTER_OWNER_UNKNOWN);
 }
 
 /*
- * In ACQUIRING (so lock_contend() asks for nothing more meanwhile): an
+ * In ACQUIRING (so cluster_lock_contend() asks for nothing more meanwhile): an
  * implicit acquisition asked for because nobody seemed to hold the
  * lock: look again, another gateway may have taken it since the owner was
  * last read.  Then the hold-down applies instead.
@@ -297,42 +315,42 @@ static bool still_free(struct tcmu_device *dev)
 	int owner;
 
 	refresh_owner(dev);
-	owner = lock_owner(dev);
-	if (owner < 0 || owner == dev->lock.local_tag) {
+	owner = cluster_lock_owner(dev);
+	if (owner < 0 || owner == ha_cluster_lock(dev)->local_tag) {
 		lunar_info(dev, "I/O arrived and no gateway holds the lock; taking it");
 		return true;
 	}
-	pthread_mutex_lock(&dev->lock.mu);
-	dev->lock.want = false;
-	set_state(dev, DLOCK_UNLOCKED);
-	pthread_mutex_unlock(&dev->lock.mu);
+	pthread_mutex_lock(&ha_cluster_lock(dev)->mu);
+	ha_cluster_lock(dev)->want = false;
+	set_state(dev, CLUSTER_UNLOCKED);
+	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
 	return false;
 }
 
 /* The handler's lock() status (TCMU_STS_BUSY if no longer free). */
 static int acquire(struct tcmu_device *dev, bool recheck)
 {
-	struct tcmur_handler *ops = dev->handler->ops;
+	struct tcmur_handler *ops = device_handler_ops(dev);
 	int64_t start = monotonic_ms();
 	int sts;
 
 	if (recheck && !still_free(dev))
 		return TCMU_STS_BUSY;
-	sts = ops->lock(dev, dev->lock.local_tag);
+	sts = ops->lock(dev, ha_cluster_lock(dev)->local_tag);
 	if (sts == TCMU_STS_OK) {
-		set_doubt_since(&dev->lock, 0);
-		set_owner(dev, dev->lock.local_tag);
-		set_state(dev, DLOCK_LOCKED);
-		dev->lock.transitions++;
-		dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+		set_doubt_since(ha_cluster_lock(dev), 0);
+		set_owner(dev, ha_cluster_lock(dev)->local_tag);
+		set_state(dev, CLUSTER_LOCKED);
+		ha_cluster_lock(dev)->transitions++;
+		device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 		lunar_info(dev, "cluster lock acquired (group %u) in %lld ms; serving I/O",
-			   dev->lock.local_tag, (long long)(monotonic_ms() - start));
+			   ha_cluster_lock(dev)->local_tag, (long long)(monotonic_ms() - start));
 		return sts;
 	}
-	set_state(dev, DLOCK_UNLOCKED);
-	pthread_mutex_lock(&dev->lock.mu);
-	dev->lock.want = false;
-	pthread_mutex_unlock(&dev->lock.mu);
+	set_state(dev, CLUSTER_UNLOCKED);
+	pthread_mutex_lock(&ha_cluster_lock(dev)->mu);
+	ha_cluster_lock(dev)->want = false;
+	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
 	lunar_warn(dev, "cannot take the cluster lock (handler status %d); staying standby",
 		   sts);
 	if (sts == TCMU_STS_FENCED)
@@ -342,16 +360,16 @@ static int acquire(struct tcmu_device *dev, bool recheck)
 	return sts;
 }
 
-void lock_reclaim(struct tcmu_device *dev)
+void cluster_lock_reclaim(struct tcmu_device *dev)
 {
-	if (!lock_enabled(dev))
+	if (!cluster_lock_enabled(dev))
 		return;
 	refresh_owner(dev);
-	if (lock_owner(dev) != dev->lock.local_tag || lock_is_held(dev))
+	if (cluster_lock_owner(dev) != ha_cluster_lock(dev)->local_tag || cluster_lock_is_held(dev))
 		return;
 	lunar_info(dev, "an earlier lunard on this gateway holds the cluster lock (group %u); taking it back",
-		   dev->lock.local_tag);
-	set_state(dev, DLOCK_ACQUIRING);
+		   ha_cluster_lock(dev)->local_tag);
+	set_state(dev, CLUSTER_ACQUIRING);
 	acquire(dev, false);
 }
 
@@ -363,23 +381,23 @@ void lock_reclaim(struct tcmu_device *dev)
  */
 static int release(struct tcmu_device *dev)
 {
-	struct tcmur_handler *ops = dev->handler->ops;
+	struct tcmur_handler *ops = device_handler_ops(dev);
 	int sts;
 
-	if (!lock_is_held(dev))
+	if (!cluster_lock_is_held(dev))
 		return TCMU_STS_OK;
-	set_state(dev, DLOCK_UNLOCKED);
+	set_state(dev, CLUSTER_UNLOCKED);
 	/* Let admitted I/O finish first; an STPG waiting on us is in flight. */
-	device_wait_inflight(dev, dev->lock.stpg ? 1 : 0);
+	device_wait_inflight(dev, ha_cluster_lock(dev)->stpg ? 1 : 0);
 	sts = ops->unlock(dev);
 	if (sts != TCMU_STS_OK &&
 	    ops->get_lock_state(dev) == TCMUR_DEV_LOCK_WRITE_LOCKED) {
-		set_state(dev, DLOCK_LOCKED);
+		set_state(dev, CLUSTER_LOCKED);
 		lunar_warn(dev, "cannot release the cluster lock (handler status %d); still holding it, serving on",
 			   sts);
 		return sts;
 	}
-	dev_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+	device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 	lunar_info(dev, "cluster lock released%s", sts ? " (handler reported an error)" : "");
 	return sts;
 }
@@ -396,25 +414,25 @@ static int release(struct tcmu_device *dev)
  */
 static void verify_held(struct tcmu_device *dev)
 {
-	struct dev_lock *l = &dev->lock;
-	int owner = lock_owner(dev), state;
+	struct cluster_lock *l = ha_cluster_lock(dev);
+	int owner = cluster_lock_owner(dev), state;
 	int64_t now, since;
 	char why[80];
 
-	if (!lock_is_held(dev))
+	if (!cluster_lock_is_held(dev))
 		return;
 	if (owner >= 0 && owner != l->local_tag) {
 		snprintf(why, sizeof(why), "group %d's tag is on the image", owner);
-		lock_mark_lost(dev, why);
+		cluster_lock_mark_lost(dev, why);
 		return;
 	}
-	state = dev->handler->ops->get_lock_state(dev);
-	if (state == TCMUR_DEV_LOCK_WRITE_LOCKED || !lock_is_held(dev)) {
+	state = device_handler_ops(dev)->get_lock_state(dev);
+	if (state == TCMUR_DEV_LOCK_WRITE_LOCKED || !cluster_lock_is_held(dev)) {
 		set_doubt_since(l, 0);	/* confirmed, or reported lost */
 		return;
 	}
 	now = monotonic_ms();
-	since = lock_doubt_since(l);
+	since = cluster_lock_doubt_since(l);
 	if (!since) {
 		set_doubt_since(l, now);
 		lunar_dbg(dev, "handler does not confirm the cluster lock; asking again before giving it up");
@@ -426,15 +444,15 @@ static void verify_held(struct tcmu_device *dev)
 	snprintf(why, sizeof(why), "the handler's lock state has been %s for %lld ms",
 		 state == TCMUR_DEV_LOCK_UNLOCKED ? "unlocked" : "unknown",
 		 (long long)(now - since));
-	lock_mark_lost(dev, why);
+	cluster_lock_mark_lost(dev, why);
 }
 
-void lock_step(struct tcmu_device *dev)
+void cluster_lock_step(struct tcmu_device *dev)
 {
-	struct dev_lock *l = &dev->lock;
+	struct cluster_lock *l = ha_cluster_lock(dev);
 	bool pending, want, recheck, held;
 
-	if (!lock_enabled(dev))
+	if (!cluster_lock_enabled(dev))
 		return;
 	if (recovery_active(dev)) {
 		/* The drain waits for these. */
@@ -448,9 +466,9 @@ void lock_step(struct tcmu_device *dev)
 	recheck = l->recheck;
 	l->want_pending = false;
 	l->recheck = false;
-	held = pending && want && lock_is_held(dev);
+	held = pending && want && cluster_lock_is_held(dev);
 	if (pending && want && !held)
-		set_state(dev, DLOCK_ACQUIRING);
+		set_state(dev, CLUSTER_ACQUIRING);
 	pthread_mutex_unlock(&l->mu);
 	if (held)
 		finish_stpg(dev, TCMU_STS_OK);
@@ -461,14 +479,14 @@ void lock_step(struct tcmu_device *dev)
 	answer_refresh_waiters(dev);
 }
 
-void lock_teardown(struct tcmu_device *dev)
+void cluster_lock_teardown(struct tcmu_device *dev)
 {
-	if (!lock_enabled(dev))
+	if (!cluster_lock_enabled(dev))
 		return;
 	finish_stpg(dev, TCMU_STS_BUSY);
 	answer_refresh_waiters(dev);
-	if (lock_is_held(dev)) {
-		set_state(dev, DLOCK_UNLOCKED);
-		dev->handler->ops->unlock(dev);
+	if (cluster_lock_is_held(dev)) {
+		set_state(dev, CLUSTER_UNLOCKED);
+		device_handler_ops(dev)->unlock(dev);
 	}
 }

@@ -26,41 +26,41 @@
  * the owner follow RTPG and stop sending here; ones that keep sending
  * cannot reach it).  No write steals the lock on arrival.
  *
- * Threading: lock_contend(), lock_is_held(), lock_owner() and the request
+ * Threading: cluster_lock_contend(), cluster_lock_is_held(), cluster_lock_owner() and the request
  * functions from any thread without blocking (the command thread calls
- * them); lock_step() and lock_before_reopen() only on the device's HA
- * agent thread (cluster/agent.h), lock_reclaim() before it started and
- * lock_teardown() after it stopped: one thread at a time calls the
+ * them); cluster_lock_step() and cluster_lock_before_reopen() only on the device's HA
+ * agent thread (cluster/agent.h), cluster_lock_reclaim() before it started and
+ * cluster_lock_teardown() after it stopped: one thread at a time calls the
  * handler's lock callouts.
  */
-#ifndef LUNAR_LOCK_H
-#define LUNAR_LOCK_H
+#ifndef LUNAR_CLUSTER_LOCK_H
+#define LUNAR_CLUSTER_LOCK_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runner/cmd.h"
-
 struct tcmu_device;
+struct lunar_cmd;
+struct refresh_waiter;
 
-enum dev_lock_state {
-	DLOCK_UNLOCKED,
-	DLOCK_ACQUIRING,
-	DLOCK_LOCKED,
+enum cluster_lock_state {
+	CLUSTER_UNLOCKED,
+	CLUSTER_ACQUIRING,
+	CLUSTER_LOCKED,
 };
 
-/* lock_owner() results besides a tag. */
-#define LOCK_OWNER_NONE		(-1)	/* nobody holds the lock */
-#define LOCK_OWNER_UNKNOWN	(-2)	/* not asked yet, or the ask failed */
+/* cluster_lock_owner() results besides a tag. */
+#define CLUSTER_OWNER_NONE		(-1)	/* nobody holds the lock */
+#define CLUSTER_OWNER_UNKNOWN	(-2)	/* not asked yet, or the ask failed */
 
-struct dev_lock {
+struct cluster_lock {
 	pthread_mutex_t mu;
 	bool enabled;
 	uint16_t local_tag;
 	unsigned int holddown_ms;
 
-	int state;			/* enum dev_lock_state; atomic */
+	int state;			/* enum cluster_lock_state; atomic */
 	bool want;			/* agent: acquire (true) or release */
 	bool want_pending;
 	bool recheck;			/* implicit, owner thought absent */
@@ -70,44 +70,44 @@ struct dev_lock {
 	int64_t contend_first_ms;	/* implicit: non-owner access began */
 	int64_t contend_last_ms;
 	struct lunar_cmd *stpg;		/* waiting for the transition */
-	struct cmd_fifo refresh_waiters;	/* lock_after_refresh() */
+	struct refresh_waiter *refresh_waiters;	/* after_refresh(), LIFO */
 
 	uint64_t transitions;		/* acquisitions, for counters */
 };
 
-void lock_init(struct dev_lock *l);
-void lock_destroy(struct dev_lock *l);
+void cluster_lock_init(struct cluster_lock *l);
+void cluster_lock_destroy(struct cluster_lock *l);
 
 /*
  * Turn lock driving on for dev (its handler has all four callouts and an
  * ALUA group with a local port exists): local_tag is that group's id.
  */
-void lock_enable(struct tcmu_device *dev, uint16_t local_tag,
+void cluster_lock_enable(struct tcmu_device *dev, uint16_t local_tag,
 		 unsigned int holddown_ms);
-bool lock_enabled(struct tcmu_device *dev);
+bool cluster_lock_enabled(struct tcmu_device *dev);
 
-bool lock_is_held(struct tcmu_device *dev);
+bool cluster_lock_is_held(struct tcmu_device *dev);
 /*
  * Held, and the handler's last answer confirmed it (after a "not locked"
  * the agent asks again before it gives the lock up; meanwhile this is
  * false and REPORT TARGET PORT GROUPS claims nothing).
  */
-bool lock_confirmed(struct tcmu_device *dev);
+bool cluster_lock_confirmed(struct tcmu_device *dev);
 /*
  * Whether this gateway means to hold the lock: it does, is acquiring it,
  * or takes it again after a reopen.
  */
-bool lock_wanted(struct tcmu_device *dev);
-int lock_state(struct tcmu_device *dev);
-/* Owner's tag from the last check, LOCK_OWNER_NONE or _UNKNOWN. */
-int lock_owner(struct tcmu_device *dev);
+bool cluster_lock_wanted(struct tcmu_device *dev);
+int cluster_lock_state(struct tcmu_device *dev);
+/* Owner's tag from the last check, CLUSTER_OWNER_NONE or _UNKNOWN. */
+int cluster_lock_owner(struct tcmu_device *dev);
 
 /*
  * Implicit ALUA: medium access arrived while this gateway does not hold
  * the lock.  Applies the takeover policy above (may request acquisition);
  * the caller answers the command with a transition.
  */
-void lock_contend(struct tcmu_device *dev);
+void cluster_lock_contend(struct tcmu_device *dev);
 
 /*
  * STPG: make this gateway the owner (active) or give the lock up.  cmd
@@ -121,7 +121,7 @@ void lock_contend(struct tcmu_device *dev);
  * TCMU_STS_ASYNC_HANDLED, or a status for cmd at once: GOOD if nothing
  * is to change, BUSY while another STPG waits or the device recovers.
  */
-int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
+int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		      bool active);
 
 /*
@@ -131,26 +131,26 @@ int lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
  * agent is busy reopening: done runs at once on the caller's thread, with
  * the owner as last read.  Returns TCMU_STS_ASYNC_HANDLED.
  */
-int lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
+int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
 		       void (*done)(struct lunar_cmd *cmd));
 
 /*
  * Recovery is about to close the handler: a lock still held goes with the
  * old client, so it is marked not held and to be taken again.  Agent.
  */
-void lock_before_reopen(struct tcmu_device *dev);
+void cluster_lock_before_reopen(struct tcmu_device *dev);
 
 /*
  * After a reopen: ask for the lock again if this gateway was meant to hold
  * it (it held it, or an acquisition was under way).  Any thread.
  */
-void lock_resume(struct tcmu_device *dev);
+void cluster_lock_resume(struct tcmu_device *dev);
 
 /*
  * The lock is gone (why: for the log, e.g. the handler reported it through
  * tcmu_notify_lock_lost): stop serving and reopen.  Any thread.
  */
-void lock_mark_lost(struct tcmu_device *dev, const char *why);
+void cluster_lock_mark_lost(struct tcmu_device *dev, const char *why);
 
 /*
  * Device add, before the agent starts: if the image's owner tag is this
@@ -161,15 +161,15 @@ void lock_mark_lost(struct tcmu_device *dev, const char *why);
  * BUSY and retry on the same path — no path failure, no move to another
  * gateway, whose RTPG already names this group as the owner.
  */
-void lock_reclaim(struct tcmu_device *dev);
+void cluster_lock_reclaim(struct tcmu_device *dev);
 
 /*
  * Agent thread: carry out a pending acquire or release, refresh the owner
  * tag and check that a lock believed held still is.
  */
-void lock_step(struct tcmu_device *dev);
+void cluster_lock_step(struct tcmu_device *dev);
 
 /* Device going away, its agent stopped: release the lock if held. */
-void lock_teardown(struct tcmu_device *dev);
+void cluster_lock_teardown(struct tcmu_device *dev);
 
 #endif
