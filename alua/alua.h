@@ -1,19 +1,19 @@
 /*
- * ALUA seam of the SCSI core.
- *
- * The SCSI core asks this module whether a command may reach the backend
- * through this gateway now (alua_check_access), what TPGS bits the
- * standard INQUIRY and which port designators VPD page 0x83 report, and
- * how to answer REPORT / SET TARGET PORT GROUPS.  Target port groups come
+ * ALUA: the HA layer's answers to the core's access gate (admit), INQUIRY
+ * and REPORT / SET TARGET PORT GROUPS hooks (runner/ha.h, wired in
+ * cluster/ha.c): whether a command may reach the backend through this
+ * gateway now (alua_check_access), what TPGS bits the standard INQUIRY
+ * and which port designators VPD page 0x83 report, and how to answer
+ * REPORT / SET TARGET PORT GROUPS.  Target port groups come
  * from the device's configfs alua/ directory (alua/groups.h), read when
  * the device is added and again by INQUIRY, RTPG and STPG — never by a
  * background thread: a configfs read racing the removal of the device
  * waits for lunard's answer to that removal, and removal joins lunard's
  * threads.  Commands cannot race it (the LUN is unexported first).  A
  * device without a group holding a local enabled port reports no ALUA
- * support: every path is active, TPGS = 0, and
- * RTPG/STPG are unsupported commands.  With one, and a handler with lock
- * callouts, states follow the cluster lock (cluster/lock.h; see alua.c).
+ * support: every path is active, TPGS = 0, and RTPG/STPG are unsupported
+ * commands.  With one, and a handler with lock callouts, states follow the
+ * cluster lock (cluster/cluster_lock.h; see alua.c).
  *
  * Threading: as noted on alua_refresh(); the rest on any thread (the
  * command thread calls them), without blocking.

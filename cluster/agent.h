@@ -1,7 +1,7 @@
 /*
  * The per-device HA agent: one thread per device that does everything that
  * may block on the cluster, off the command thread — handler reopen
- * (cluster/recovery.h), lock transitions and owner checks (cluster/lock.h).
+ * (cluster/recovery.h), lock transitions and owner checks (cluster/cluster_lock.h).
  * It runs when kicked and every AGENT_PERIOD_MS.  It never reads configfs
  * (see alua/alua.h for why).
  *

@@ -31,7 +31,7 @@ void cluster_lock_destroy(struct cluster_lock *l)
 }
 
 void cluster_lock_enable(struct tcmu_device *dev, uint16_t local_tag,
-		 unsigned int holddown_ms)
+			 unsigned int holddown_ms)
 {
 	ha_cluster_lock(dev)->local_tag = local_tag;
 	ha_cluster_lock(dev)->holddown_ms = holddown_ms;
@@ -142,7 +142,7 @@ void cluster_lock_contend(struct tcmu_device *dev)
 }
 
 int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
-		      bool active)
+			      bool active)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
 	int sts = TCMU_STS_ASYNC_HANDLED;
@@ -167,7 +167,7 @@ int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 }
 
 int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
-		       void (*done)(struct lunar_cmd *cmd))
+			       void (*done)(struct lunar_cmd *cmd))
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
 	struct refresh_waiter *w;

@@ -26,8 +26,9 @@
  * the owner follow RTPG and stop sending here; ones that keep sending
  * cannot reach it).  No write steals the lock on arrival.
  *
- * Threading: cluster_lock_contend(), cluster_lock_is_held(), cluster_lock_owner() and the request
- * functions from any thread without blocking (the command thread calls
+ * Threading: cluster_lock_contend(), cluster_lock_is_held(),
+ * cluster_lock_owner() and the request functions from any thread without
+ * blocking (the command thread calls
  * them); cluster_lock_step() and cluster_lock_before_reopen() only on the device's HA
  * agent thread (cluster/agent.h), cluster_lock_reclaim() before it started and
  * cluster_lock_teardown() after it stopped: one thread at a time calls the
@@ -51,7 +52,7 @@ enum cluster_lock_state {
 };
 
 /* cluster_lock_owner() results besides a tag. */
-#define CLUSTER_OWNER_NONE		(-1)	/* nobody holds the lock */
+#define CLUSTER_OWNER_NONE	(-1)	/* nobody holds the lock */
 #define CLUSTER_OWNER_UNKNOWN	(-2)	/* not asked yet, or the ask failed */
 
 struct cluster_lock {
@@ -83,7 +84,7 @@ void cluster_lock_destroy(struct cluster_lock *l);
  * ALUA group with a local port exists): local_tag is that group's id.
  */
 void cluster_lock_enable(struct tcmu_device *dev, uint16_t local_tag,
-		 unsigned int holddown_ms);
+			 unsigned int holddown_ms);
 bool cluster_lock_enabled(struct tcmu_device *dev);
 
 bool cluster_lock_is_held(struct tcmu_device *dev);
@@ -122,7 +123,7 @@ void cluster_lock_contend(struct tcmu_device *dev);
  * is to change, BUSY while another STPG waits or the device recovers.
  */
 int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
-		      bool active);
+			      bool active);
 
 /*
  * Have the agent read the owner tag afresh, then call done(cmd) on its
@@ -132,7 +133,7 @@ int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
  * the owner as last read.  Returns TCMU_STS_ASYNC_HANDLED.
  */
 int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
-		       void (*done)(struct lunar_cmd *cmd));
+			       void (*done)(struct lunar_cmd *cmd));
 
 /*
  * Recovery is about to close the handler: a lock still held goes with the

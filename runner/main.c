@@ -24,7 +24,7 @@
 #include "runner/control/guardian.h"
 #include "runner/control/host_lock.h"
 #include "runner/sim/sim_server.h"
-#include "runner/control/tcmu_devices.h"
+#include "runner/control/kernel_devices.h"
 #include "runner/control/uio.h"
 #include "events.h"
 #include "ha.h"
@@ -105,7 +105,7 @@ static gboolean on_netlink(gint fd, GIOCondition cond, gpointer unused)
 	(void)fd;
 	(void)cond;
 	(void)unused;
-	tcmu_devices_dispatch();
+	kernel_devices_dispatch();
 	return G_SOURCE_CONTINUE;
 }
 
@@ -115,9 +115,9 @@ static int start_control(const struct options *o)
 	int ret;
 
 	if (!o->sim_socket) {
-		ret = tcmu_devices_start();
+		ret = kernel_devices_start();
 		if (!ret)
-			g_unix_fd_add(tcmu_devices_fd(), G_IO_IN, on_netlink, NULL);
+			g_unix_fd_add(kernel_devices_fd(), G_IO_IN, on_netlink, NULL);
 		return ret;
 	}
 	ret = sim_server_start(o->sim_socket);
@@ -132,7 +132,7 @@ static void stop_control(const struct options *o)
 	if (o->sim_socket)
 		sim_server_stop();
 	else
-		tcmu_devices_stop();
+		kernel_devices_stop();
 }
 
 static void serve(void)
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 		lunar_err(NULL, "no D-Bus service (%s); serving I/O without it",
 			  strerror(-ret));
 	if (!o.sim_socket)
-		tcmu_devices_ready();
+		kernel_devices_ready();
 
 	serve();
 	stop_control(&o);

@@ -2,7 +2,7 @@
  * The host lock (tcmu-runner's lock file too): one TCMU daemon serves a
  * host's devices.  A dead lunard's guardian holds it while it fails that
  * lunard's commands (guardian.h); a starting lunard waits that long for
- * it (tcmu_devices_start()).
+ * it (kernel_devices_start()).
  *
  * Threading: any thread; host_lock_take() sleeps while it waits.
  */

@@ -68,7 +68,7 @@ static int write_param(const char *name, const char *value)
 	return sysfs_write(path, value, strlen(value));
 }
 
-int tcmu_block_netlink(bool block)
+int kmod_block_netlink(bool block)
 {
 	int ret = write_param("block_netlink", block ? "1" : "0");
 
@@ -76,7 +76,7 @@ int tcmu_block_netlink(bool block)
 	return ret == -ENOENT ? 0 : ret;
 }
 
-int tcmu_reset_netlink(void)
+int kmod_reset_netlink(void)
 {
 	int ret = write_param("reset_netlink", "1");
 

@@ -19,7 +19,7 @@ int kmod_load_tcmu(void);
  * fail and may be retried), so none arrives while lunard is half set up.
  * reset_netlink fails requests a previous daemon never answered.
  */
-int tcmu_block_netlink(bool block);
-int tcmu_reset_netlink(void);
+int kmod_block_netlink(bool block);
+int kmod_reset_netlink(void);
 
 #endif

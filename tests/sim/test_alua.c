@@ -484,7 +484,7 @@ static void test_stpg_without_cluster_lock(void **state)
 /*
  * One transition at a time: an STPG arriving while another still waits
  * for lock() (300 ms on "lazylock") is answered BUSY at once, which
- * initiators retry (lock_request_stpg); the first completes GOOD.
+ * initiators retry (cluster_lock_request_stpg); the first completes GOOD.
  */
 static void test_second_stpg_while_first_waits(void **state)
 {

@@ -1,7 +1,7 @@
 /*
  * Reconfiguring a device's cfgstring (netlink RECONFIG_DEVICE with
  * TCMU_ATTR_DEV_CFG, as the kernel sends it when attrib/dev_config is
- * written; tcmu_devices.c passes it to device_reconfig()), on the success
+ * written; kernel_devices.c passes it to device_reconfig()), on the success
  * path: handler_slow follows a new cfgstring of its own subtype, taking
  * its ";hold_ms=N" for I/O from then on, and refuses the rest, keeping
  * the old configuration.
@@ -27,7 +27,7 @@ static int setup(void **state)
 	       handlers_load_file(SLOW_HANDLER_PATH);
 }
 
-/* What tcmu_devices.c does with the kernel's request. */
+/* What kernel_devices.c does with the kernel's request. */
 static int reconfig_cfgstring(struct siminit *si, const char *cfgstring)
 {
 	char copy[256];

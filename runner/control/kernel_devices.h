@@ -10,27 +10,27 @@
  *
  * Threading: start/stop/dispatch on the main thread.
  */
-#ifndef LUNAR_TCMU_DEVICES_H
-#define LUNAR_TCMU_DEVICES_H
+#ifndef LUNAR_KERNEL_DEVICES_H
+#define LUNAR_KERNEL_DEVICES_H
 
 /*
  * Load target_core_user, block netlink, connect, take over the devices
  * that already exist (block, reset ring, reopen, unblock each).  The
- * caller then starts D-Bus and calls tcmu_devices_ready().  0 or -errno.
+ * caller then starts D-Bus and calls kernel_devices_ready().  0 or -errno.
  */
-int tcmu_devices_start(void);
+int kernel_devices_start(void);
 
 /* Accept new netlink requests. */
-void tcmu_devices_ready(void);
+void kernel_devices_ready(void);
 
 /* The netlink fd to watch, and its handler for the main loop. */
-int tcmu_devices_fd(void);
-void tcmu_devices_dispatch(void);
+int kernel_devices_fd(void);
+void kernel_devices_dispatch(void);
 
 /*
  * Stop: refuse new requests, then for every device block the kernel's
  * queue, let in-flight commands finish, close the handler, unblock.
  */
-void tcmu_devices_stop(void);
+void kernel_devices_stop(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The kernel's TCMU devices.  See tcmu_devices.h.
+ * The kernel's TCMU devices.  See kernel_devices.h.
  *
  * The registry (minor -> struct kdev) is touched only on the main thread.
  * Work for a device runs as a job on a thread pool; while one runs, later
@@ -10,7 +10,7 @@
  * the work is done.
  */
 #define _GNU_SOURCE
-#include "tcmu_devices.h"
+#include "kernel_devices.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -366,7 +366,7 @@ static int take_host_lock(void)
 	return 0;
 }
 
-int tcmu_devices_start(void)
+int kernel_devices_start(void)
 {
 	int ret = take_host_lock();
 
@@ -375,7 +375,7 @@ int tcmu_devices_start(void)
 	if (ret)
 		goto fail;
 	/* Nothing may arrive half-way; stale requests of a dead daemon fail. */
-	if (tcmu_block_netlink(true) || tcmu_reset_netlink())
+	if (kmod_block_netlink(true) || kmod_reset_netlink())
 		lunar_warn(NULL, "cannot block target_core_user netlink requests during start-up");
 	ret = netlink_open(on_request, NULL);
 	if (ret)
@@ -386,25 +386,25 @@ int tcmu_devices_start(void)
 	adopt_existing();
 	return 0;
 fail:
-	tcmu_block_netlink(false);
+	kmod_block_netlink(false);
 	if (host_lock_fd >= 0)
 		close(host_lock_fd);
 	host_lock_fd = -1;
 	return ret;
 }
 
-void tcmu_devices_ready(void)
+void kernel_devices_ready(void)
 {
-	if (tcmu_block_netlink(false))
+	if (kmod_block_netlink(false))
 		lunar_err(NULL, "cannot unblock target_core_user netlink: new devices will fail until block_netlink is 0");
 }
 
-int tcmu_devices_fd(void)
+int kernel_devices_fd(void)
 {
 	return netlink_fd();
 }
 
-void tcmu_devices_dispatch(void)
+void kernel_devices_dispatch(void)
 {
 	netlink_dispatch();
 }
@@ -430,7 +430,7 @@ static void stop_device(struct kdev *kd)
 	uio_cfgfs_write(kd->hba, kd->name, "action/block_dev", "0");
 }
 
-void tcmu_devices_stop(void)
+void kernel_devices_stop(void)
 {
 	GHashTableIter it;
 	gpointer key, value;
@@ -438,7 +438,7 @@ void tcmu_devices_stop(void)
 	if (!registry)
 		return;
 	accepting = false;
-	tcmu_block_netlink(true);
+	kmod_block_netlink(true);
 	while (any_busy())	/* finishing jobs come back through the context */
 		g_main_context_iteration(NULL, TRUE);
 	netlink_close();
@@ -453,7 +453,7 @@ void tcmu_devices_stop(void)
 	}
 	g_hash_table_destroy(registry);
 	registry = NULL;
-	tcmu_block_netlink(false);
+	kmod_block_netlink(false);
 	close(host_lock_fd);
 	host_lock_fd = -1;
 }
