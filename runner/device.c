@@ -102,7 +102,7 @@ static int strip_runner_options(char *cfg, unsigned int *time_out_s)
 	return 0;
 }
 
-static int copy_names(struct tcmu_device *dev, const struct dev_params *p,
+static int copy_names(struct tcmu_device *dev, const struct device_params *p,
 		      unsigned int *time_out_s)
 {
 	size_t sub;
@@ -250,7 +250,7 @@ static int open_handler(struct tcmu_device *dev)
 	return 0;
 }
 
-int device_add(const struct dev_params *p, struct lunar_transport *transport,
+int device_add(const struct device_params *p, struct lunar_transport *transport,
 	       struct tcmu_device **out)
 {
 	struct tcmu_device *dev = calloc(1, sizeof(*dev));

@@ -57,7 +57,7 @@ struct lunar_rdev_view {
 
 #define DEV_CFGSTRING_MAX 4096
 
-struct dev_params {
+struct device_params {
 	const char *uio_name;	/* "uio3", "sim3" */
 	const char *hba_name;	/* "user_1" */
 	const char *dev_name;	/* configfs device name, "lun0" */
@@ -125,7 +125,7 @@ struct tcmu_device {
 };
 
 /* Create, open and start serving.  Takes ownership of transport. */
-int device_add(const struct dev_params *p, struct lunar_transport *transport,
+int device_add(const struct device_params *p, struct lunar_transport *transport,
 	       struct tcmu_device **out);
 /*
  * Gateways share the device's backend: its handler has a cluster lock

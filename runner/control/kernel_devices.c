@@ -88,7 +88,7 @@ static int open_device(struct job *job, const struct uio_identity *id)
 	}
 	/* Kernels before 5.9 lack it; aborts are then simply not seen. */
 	transport_write_attr(t, "attrib/tmr_notification", "1");
-	struct dev_params p = {
+	struct device_params p = {
 		.uio_name = uio, .hba_name = id->hba, .dev_name = id->dev,
 		.cfgstring = id->cfgstring,
 	};

@@ -117,7 +117,7 @@ static int add_device(struct sim_client *c, const struct simsock_msg *m,
 		t->ops->destroy(t);
 		return -ENOMEM;
 	}
-	struct dev_params p = {
+	struct device_params p = {
 		.uio_name = uio, .hba_name = "user_sim", .dev_name = m->name,
 		.cfgstring = m->cfgstring,
 	};

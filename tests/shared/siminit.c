@@ -57,7 +57,7 @@ static int attach(struct siminit *si, const struct siminit_opts *o,
 {
 	struct sim_endpoint ep = sim_endpoint_local(si->sr);
 	struct lunar_transport *t;
-	struct dev_params p = {
+	struct device_params p = {
 		.uio_name = "sim0", .hba_name = "user_0", .dev_name = si->name,
 		.cfgstring = o->cfgstring,
 	};
