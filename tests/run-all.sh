@@ -1,11 +1,11 @@
 #!/bin/bash
 # Every test tier, as CI runs it: install dependencies (and the VM tier's
 # guest kernel), build normally and with AddressSanitizer +
-# UndefinedBehaviorSanitizer, run the unit and sim tiers in both builds,
-# the real-kernel scenarios (vm: QEMU guests, root needed), the Ceph tier
-# (a real cluster on loopback) and the failover drills (drill: gateways on
-# a throw-away Ceph) in both builds but vm, then a short benchmark pass
-# that prints ratios.
+# UndefinedBehaviorSanitizer, run the lint, unit, compat and sim tiers in
+# both builds, the real-kernel scenarios (vm: QEMU guests, root needed),
+# the Ceph tier (a real cluster on loopback) and the failover drills
+# (drills: gateways on a throw-away Ceph) in both builds but vm, then a
+# short benchmark pass that prints ratios.
 #
 # Each tier runs through tests/run-tier.sh: a skipped test fails it unless
 # tests/allowed-skips lists it with a reason (the list is printed), so a
