@@ -29,19 +29,31 @@
 
 #define ENGINE_OPT ";engine="
 
-static const char *engine_names[] = { "io_uring", "threads" };
+/* The first is the default. */
+static const struct file_engine_ops *const engines[] = {
+	&uring_engine_ops,
+	&thread_engine_ops,
+};
+
+static const struct file_engine_ops *engine_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+		if (!strcmp(name, engines[i]->name))
+			return engines[i];
+	return NULL;
+}
 
 /*
  * Split "file/<path>[;engine=X]" into path and engine.  Only a trailing
  * ";engine=" option is recognised, so any other ';' stays in the path.
  */
 static int parse_cfgstring(const char *cfg, char *path, size_t size,
-			   enum file_engine *engine, char **reason)
+			   const struct file_engine_ops **engine, char **reason)
 {
 	const char *p = strchr(cfg, '/'), *opt;
 	size_t len;
 
-	*engine = FILE_ENGINE_URING;
+	*engine = engines[0];
 	if (!p || !p[1]) {
 		if (reason && asprintf(reason, "no path: expected file/<path>") < 0)
 			*reason = NULL;
@@ -53,11 +65,8 @@ static int parse_cfgstring(const char *cfg, char *path, size_t size,
 	if (opt) {
 		const char *val = opt + strlen(ENGINE_OPT);
 
-		if (!strcmp(val, engine_names[FILE_ENGINE_URING])) {
-			*engine = FILE_ENGINE_URING;
-		} else if (!strcmp(val, engine_names[FILE_ENGINE_THREADS])) {
-			*engine = FILE_ENGINE_THREADS;
-		} else {
+		*engine = engine_by_name(val);
+		if (!*engine) {
 			if (reason && asprintf(reason, "unknown engine '%s': use io_uring or threads",
 					       val) < 0)
 				*reason = NULL;
@@ -79,7 +88,7 @@ static int parse_cfgstring(const char *cfg, char *path, size_t size,
 static bool file_check_config(const char *cfgstring, char **reason)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
-	enum file_engine engine;
+	const struct file_engine_ops *engine;
 	struct stat st;
 	char *slash;
 
@@ -169,14 +178,14 @@ static int file_open(struct tcmu_device *dev, bool reopen)
 	}
 	ret = size_file(dev, fd->fd, size);
 	if (!ret)
-		ret = engine_start(dev, fd);
+		ret = fd->engine->start(dev, fd);
 	if (ret) {
 		close(fd->fd);
 		goto fail;
 	}
 	set_limits(dev);
 	tcmur_dev_set_private(dev, fd);
-	tcmu_dev_info(dev, "opened %s (%s engine)", path, engine_names[fd->engine]);
+	tcmu_dev_info(dev, "opened %s (%s engine)", path, fd->engine->name);
 	return 0;
 fail:
 	free(fd);
@@ -187,7 +196,7 @@ static void file_close(struct tcmu_device *dev)
 {
 	struct file_dev *fd = tcmur_dev_get_private(dev);
 
-	engine_stop(fd);
+	fd->engine->stop(fd);
 	close(fd->fd);
 	free(fd);
 }
@@ -196,12 +205,13 @@ static int queue(struct tcmu_device *dev, struct tcmur_cmd *cmd,
 		 enum file_op op, struct iovec *iov, size_t iov_cnt,
 		 uint64_t len, uint64_t off)
 {
+	struct file_dev *fd = tcmur_dev_get_private(dev);
 	struct file_req req = {
 		.dev = dev, .cmd = cmd, .op = op, .iov = iov,
 		.iov_cnt = iov_cnt, .len = len, .off = off,
 	};
 
-	return engine_submit(tcmur_dev_get_private(dev), &req);
+	return fd->engine->submit(fd, &req);
 }
 
 static int file_read(struct tcmu_device *dev, struct tcmur_cmd *cmd,

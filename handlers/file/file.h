@@ -1,5 +1,5 @@
 /*
- * handler_file internals: requests and the two I/O engines.
+ * handler_file internals: requests and the I/O engine contract.
  */
 #ifndef LUNAR_HANDLER_FILE_H
 #define LUNAR_HANDLER_FILE_H
@@ -11,11 +11,6 @@
 
 struct tcmu_device;
 struct tcmur_cmd;
-
-enum file_engine {
-	FILE_ENGINE_URING,
-	FILE_ENGINE_THREADS,
-};
 
 enum file_op {
 	FILE_READ,
@@ -36,34 +31,37 @@ struct file_req {
 	struct file_req *next;
 };
 
-struct uring_engine;
-struct thread_engine;
+struct file_engine_ops;
 
 struct file_dev {
 	int fd;
-	enum file_engine engine;
-	struct uring_engine *uring;
-	struct thread_engine *threads;
+	const struct file_engine_ops *engine;
+	void *engine_state;	/* owned by the engine between start and stop */
 };
 
-/* Dispatch to the device's engine (engine.c). */
-int engine_start(struct tcmu_device *dev, struct file_dev *fd);
 /*
- * Run or queue the request described by req (the caller's copy; engines
- * allocate their own when it must outlive the call).  TCMU_STS_OK (the
- * command completes, maybe already) or a failure status.
+ * An I/O engine, chosen per device by the cfgstring's ";engine=<name>".
+ * file.c calls start from open() and stop from close(); submit from the
+ * handler callouts, on the device's command thread.  Engines finish each
+ * request with file_req_complete(), from whichever thread did the I/O.
  */
-int engine_submit(struct file_dev *fd, const struct file_req *req);
-/* Called with nothing in flight (the runner drained the device). */
-void engine_stop(struct file_dev *fd);
+struct file_engine_ops {
+	const char *name;
+	/* Set up fd->engine_state for the open fd->fd.  0 or -errno. */
+	int (*start)(struct tcmu_device *dev, struct file_dev *fd);
+	/*
+	 * Run or queue the request described by req (the caller's copy;
+	 * engines allocate their own when it must outlive the call).
+	 * TCMU_STS_OK (the command completes, maybe already) or a failure
+	 * status.
+	 */
+	int (*submit)(struct file_dev *fd, const struct file_req *req);
+	/* Called with nothing in flight (the runner drained the device). */
+	void (*stop)(struct file_dev *fd);
+};
 
-int uring_start(struct tcmu_device *dev, struct file_dev *fd);
-int uring_submit(struct file_dev *fd, const struct file_req *req);
-void uring_stop(struct file_dev *fd);
-
-int threads_start(struct tcmu_device *dev, struct file_dev *fd);
-int threads_submit(struct file_dev *fd, const struct file_req *req);
-void threads_stop(struct file_dev *fd);
+extern const struct file_engine_ops uring_engine_ops;	/* uring.c */
+extern const struct file_engine_ops thread_engine_ops;	/* threads.c */
 
 /*
  * Account res bytes moved by a read or write.  Returns true when req is

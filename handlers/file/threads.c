@@ -46,7 +46,25 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-int threads_start(struct tcmu_device *dev, struct file_dev *fd)
+static void threads_stop(struct file_dev *fd)
+{
+	struct thread_engine *te = fd->engine_state;
+
+	if (!te)
+		return;
+	pthread_mutex_lock(&te->lock);
+	te->stopping = true;
+	pthread_cond_broadcast(&te->cond);
+	pthread_mutex_unlock(&te->lock);
+	for (int i = 0; i < te->started; i++)
+		pthread_join(te->threads[i], NULL);
+	pthread_cond_destroy(&te->cond);
+	pthread_mutex_destroy(&te->lock);
+	free(te);
+	fd->engine_state = NULL;
+}
+
+static int threads_start(struct tcmu_device *dev, struct file_dev *fd)
 {
 	struct thread_engine *te = calloc(1, sizeof(*te));
 
@@ -55,7 +73,7 @@ int threads_start(struct tcmu_device *dev, struct file_dev *fd)
 	te->fd = fd->fd;
 	pthread_mutex_init(&te->lock, NULL);
 	pthread_cond_init(&te->cond, NULL);
-	fd->threads = te;
+	fd->engine_state = te;
 	for (; te->started < POOL_THREADS; te->started++) {
 		int ret = pthread_create(&te->threads[te->started], NULL,
 					 pool_main, te);
@@ -69,9 +87,9 @@ int threads_start(struct tcmu_device *dev, struct file_dev *fd)
 	return 0;
 }
 
-int threads_submit(struct file_dev *fd, const struct file_req *proto)
+static int threads_submit(struct file_dev *fd, const struct file_req *proto)
 {
-	struct thread_engine *te = fd->threads;
+	struct thread_engine *te = fd->engine_state;
 	struct file_req *req = file_req_dup(proto);
 
 	if (!req)
@@ -88,20 +106,9 @@ int threads_submit(struct file_dev *fd, const struct file_req *proto)
 	return TCMU_STS_OK;
 }
 
-void threads_stop(struct file_dev *fd)
-{
-	struct thread_engine *te = fd->threads;
-
-	if (!te)
-		return;
-	pthread_mutex_lock(&te->lock);
-	te->stopping = true;
-	pthread_cond_broadcast(&te->cond);
-	pthread_mutex_unlock(&te->lock);
-	for (int i = 0; i < te->started; i++)
-		pthread_join(te->threads[i], NULL);
-	pthread_cond_destroy(&te->cond);
-	pthread_mutex_destroy(&te->lock);
-	free(te);
-	fd->threads = NULL;
-}
+const struct file_engine_ops thread_engine_ops = {
+	.name = "threads",
+	.start = threads_start,
+	.submit = threads_submit,
+	.stop = threads_stop,
+};

@@ -210,9 +210,9 @@ static bool try_inline(struct uring_engine *ue, struct file_req *req)
 	return true;
 }
 
-int uring_submit(struct file_dev *fd, const struct file_req *proto)
+static int uring_submit(struct file_dev *fd, const struct file_req *proto)
 {
-	struct uring_engine *ue = fd->uring;
+	struct uring_engine *ue = fd->engine_state;
 	struct file_req attempt = *proto, *req;
 
 	if (ue->inline_mode != INLINE_NEVER && attempt.len <= INLINE_MAX_LEN &&
@@ -241,7 +241,7 @@ static enum inline_mode probe_inline(int fd)
 	return INLINE_NEVER;
 }
 
-int uring_start(struct tcmu_device *dev, struct file_dev *fd)
+static int uring_start(struct tcmu_device *dev, struct file_dev *fd)
 {
 	struct uring_engine *ue = calloc(1, sizeof(*ue));
 	struct lunar_poller p;
@@ -269,18 +269,25 @@ int uring_start(struct tcmu_device *dev, struct file_dev *fd)
 		free(ue);
 		return ret;
 	}
-	fd->uring = ue;
+	fd->engine_state = ue;
 	return 0;
 }
 
 /* Nothing is in flight: the runner drained the device before close(). */
-void uring_stop(struct file_dev *fd)
+static void uring_stop(struct file_dev *fd)
 {
-	struct uring_engine *ue = fd->uring;
+	struct uring_engine *ue = fd->engine_state;
 
 	if (!ue)
 		return;
 	io_uring_queue_exit(&ue->ring);
 	free(ue);
-	fd->uring = NULL;
+	fd->engine_state = NULL;
 }
+
+const struct file_engine_ops uring_engine_ops = {
+	.name = "io_uring",
+	.start = uring_start,
+	.submit = uring_submit,
+	.stop = uring_stop,
+};

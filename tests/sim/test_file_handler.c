@@ -1,6 +1,6 @@
 /*
  * handler_file through the whole core over simring, with both I/O engines:
- * data written through SCSI lands in the backing file at the right offset,
+ * each cfgstring runs the engine it names, data written through SCSI lands in the backing file at the right offset,
  * reads come back from it, UNMAP punches holes, SYNCHRONIZE CACHE works,
  * data survives removing and re-adding the device, and bad configurations
  * are refused with a reason.
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "runner/handler.h"
+#include "runner/log.h"
 #include "tests/shared/scsi_check.h"
 
 #define BS 512
@@ -25,7 +26,8 @@ static char dir[] = "/tmp/lunar-file-test.XXXXXX";
 static int make_dir(void **state)
 {
 	(void)state;
-	if (!mkdtemp(dir) || siminit_load_handlers(LUNAR_HANDLER_DIR))
+	if (!mkdtemp(dir) || log_open(dir) ||
+	    siminit_load_handlers(LUNAR_HANDLER_DIR))
 		return -1;
 	return 0;
 }
@@ -35,6 +37,7 @@ static int remove_dir(void **state)
 	char cmd[128];
 
 	(void)state;
+	log_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -69,12 +72,33 @@ static void read_file(const char *file, off_t off, void *buf, size_t len)
 	close(fd);
 }
 
+/* The handler logged that it opened file with the engine named engine. */
+static void assert_opened_with(const char *file, const char *engine)
+{
+	char path[256], line[512], *log;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/lunard.log", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	log = calloc(1, 1 << 20);
+	assert_non_null(log);
+	len = fread(log, 1, (1 << 20) - 1, f);
+	fclose(f);
+	log[len] = '\0';
+	snprintf(line, sizeof(line), "opened %s/%s (%s engine)", dir, file, engine);
+	if (!strstr(log, line))
+		fail_msg("no \"%s\" in %s", line, path);
+	free(log);
+}
+
 /*
  * nblocks written at an odd LBA, flushed, checked in the file, read back,
  * and read again after the device is reopened.
  */
 static void data_roundtrip(const char *engine, const char *file,
-			   uint32_t nblocks)
+			   uint32_t nblocks, const char *expected_engine)
 {
 	size_t len = (size_t)nblocks * BS;
 	uint8_t *out = malloc(len), *in = malloc(len), *disk = malloc(len);
@@ -87,6 +111,7 @@ static void data_roundtrip(const char *engine, const char *file,
 	assert_non_null(out);
 	assert_non_null(in);
 	assert_non_null(disk);
+	assert_opened_with(file, expected_engine);
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, SIZE);		/* grown to the LUN */
@@ -118,26 +143,26 @@ static void data_roundtrip(const char *engine, const char *file,
 static void test_roundtrip_io_uring(void **state)
 {
 	(void)state;
-	data_roundtrip("io_uring", "io_uring", 64);
+	data_roundtrip("io_uring", "io_uring", 64, "io_uring");
 }
 
 /* 1 MiB: past the io_uring engine's inline limit, through the ring. */
 static void test_large_roundtrip_io_uring(void **state)
 {
 	(void)state;
-	data_roundtrip("io_uring", "io_uring-large", 2048);
+	data_roundtrip("io_uring", "io_uring-large", 2048, "io_uring");
 }
 
 static void test_roundtrip_threads(void **state)
 {
 	(void)state;
-	data_roundtrip("threads", "threads", 64);
+	data_roundtrip("threads", "threads", 64, "threads");
 }
 
 static void test_roundtrip_default_engine(void **state)
 {
 	(void)state;
-	data_roundtrip(NULL, "default", 64);
+	data_roundtrip(NULL, "default", 64, "io_uring");
 }
 
 static void test_unmap_punches_holes(void **state)

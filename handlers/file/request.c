@@ -1,5 +1,5 @@
 /*
- * Engine dispatch and the request bookkeeping both engines share.
+ * The request bookkeeping every engine shares.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,28 +10,6 @@
 
 #include "file.h"
 #include "tcmu-runner.h"
-
-int engine_start(struct tcmu_device *dev, struct file_dev *fd)
-{
-	if (fd->engine == FILE_ENGINE_URING)
-		return uring_start(dev, fd);
-	return threads_start(dev, fd);
-}
-
-int engine_submit(struct file_dev *fd, const struct file_req *req)
-{
-	if (fd->engine == FILE_ENGINE_URING)
-		return uring_submit(fd, req);
-	return threads_submit(fd, req);
-}
-
-void engine_stop(struct file_dev *fd)
-{
-	if (fd->engine == FILE_ENGINE_URING)
-		uring_stop(fd);
-	else
-		threads_stop(fd);
-}
 
 struct file_req *file_req_dup(const struct file_req *req)
 {
