@@ -30,7 +30,7 @@ static uint32_t ring_used(const struct lunar_ring *ring, uint32_t from,
 
 static uint8_t *entry_at(const struct lunar_ring *ring, uint32_t pos)
 {
-	return ring->base + ring->cmdr_off + pos;
+	return ring->base + ((size_t)ring->cmdr_off + pos);
 }
 
 int ring_attach(struct lunar_ring *ring, void *base, size_t map_len)
@@ -45,15 +45,15 @@ int ring_attach(struct lunar_ring *ring, void *base, size_t map_len)
 		return -EPROTO;
 	if (mb.cmdr_off < sizeof(mb) || mb.cmdr_size < MIN_CMDR_SIZE ||
 	    mb.cmdr_size % ENTRY_ALIGN ||
-	    (uint64_t)mb.cmdr_off + mb.cmdr_size > map_len)
-		return -EPROTO;
+	    (uint64_t)mb.cmdr_off + mb.cmdr_size >= map_len)
+		return -EPROTO;	/* no room for the ring and a data area */
 
 	ring->mb = base;
 	ring->base = base;
 	ring->map_len = map_len;
 	ring->cmdr_off = mb.cmdr_off;
 	ring->cmdr_size = mb.cmdr_size;
-	ring->data_off = mb.cmdr_off + mb.cmdr_size;
+	ring->data_off = (size_t)mb.cmdr_off + mb.cmdr_size;
 	ring->mb_flags = mb.flags;
 	pthread_mutex_init(&ring->complete_lock, NULL);
 	ring_sync_positions(ring);
@@ -80,19 +80,20 @@ void ring_sync_positions(struct lunar_ring *ring)
 }
 
 /*
- * Read and validate the header at pos, which must lie before head.  An
- * entry never wraps and never extends past head.  Returns the entry length
- * or 0 if the header is corrupt.
+ * Read and validate the header at pos, which must lie before end (head
+ * when reading new entries, next when completing).  An entry never wraps
+ * and never extends past end.  Returns the entry length, a multiple of
+ * ENTRY_ALIGN, or 0 if the header is corrupt.
  */
 static uint32_t checked_header(const struct lunar_ring *ring, uint32_t pos,
-			       uint32_t head, struct tcmu_cmd_entry_hdr *hdr)
+			       uint32_t end, struct tcmu_cmd_entry_hdr *hdr)
 {
 	uint32_t len;
 
 	memcpy(hdr, entry_at(ring, pos), sizeof(*hdr));
 	len = tcmu_hdr_get_len(hdr->len_op);
-	if (len < sizeof(*hdr) || len > ring->cmdr_size - pos ||
-	    len > ring_used(ring, pos, head))
+	if (len < sizeof(*hdr) || len % ENTRY_ALIGN ||
+	    len > ring->cmdr_size - pos || len > ring_used(ring, pos, end))
 		return 0;
 	return len;
 }
@@ -305,7 +306,7 @@ int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 		uint8_t op = tcmu_hdr_get_op(hdr.len_op);
 		int ret;
 
-		if (!len || len % ENTRY_ALIGN)
+		if (!len)
 			return -EPROTO;
 		if (op == TCMU_OP_PAD) {
 			pos = (pos + len) % ring->cmdr_size;
@@ -333,16 +334,17 @@ int ring_next(struct lunar_ring *ring, enum ring_entry_kind *kind,
 /*
  * Advance ring->tail over PAD and TMR entries we have already read.
  * Called with complete_lock held.  Returns -EPROTO on a corrupt header.
+ * Headers are re-read from shared memory, so each is checked again, and
+ * against next: tail never passes what ring_next() handed out.
  */
-static int skip_consumed_noncmd(struct lunar_ring *ring, uint32_t head,
-				uint32_t next)
+static int skip_consumed_noncmd(struct lunar_ring *ring, uint32_t next)
 {
 	while (ring->tail != next) {
 		struct tcmu_cmd_entry_hdr hdr;
-		uint32_t len = checked_header(ring, ring->tail, head, &hdr);
+		uint32_t len = checked_header(ring, ring->tail, next, &hdr);
 		uint8_t op;
 
-		if (!len || len % ENTRY_ALIGN)
+		if (!len)
 			return -EPROTO;
 		op = tcmu_hdr_get_op(hdr.len_op);
 		if (op != TCMU_OP_PAD && op != TCMU_OP_TMR)
@@ -365,31 +367,46 @@ static void write_result(struct lunar_ring *ring, uint16_t cmd_id,
 		memcpy(ent->rsp.sense_buffer, res->sense, TCMU_SENSE_BUFFERSIZE);
 }
 
+/*
+ * The header at tail, re-read: a command (or unknown-type) entry that
+ * ring_next() handed out, with room for the whole response.  A peer may
+ * have rewritten it since, e.g. a consumed PAD at the end of the ring
+ * into a short command: writing the response there would go past the
+ * ring.  Returns the entry length or 0.
+ */
+static uint32_t completion_slot(const struct lunar_ring *ring, uint32_t next)
+{
+	struct tcmu_cmd_entry_hdr hdr;
+	uint32_t len = checked_header(ring, ring->tail, next, &hdr);
+
+	if (len < sizeof(struct tcmu_cmd_entry))
+		return 0;
+	return len;
+}
+
 int ring_complete(struct lunar_ring *ring, uint16_t cmd_id,
 		  const struct ring_result *res)
 {
-	uint32_t head, next, len;
-	struct tcmu_cmd_entry_hdr hdr;
+	uint32_t next, len;
 	int ret;
 
 	pthread_mutex_lock(&ring->complete_lock);
-	head = load_head(ring);
 	next = __atomic_load_n(&ring->next, __ATOMIC_ACQUIRE);
-	ret = skip_consumed_noncmd(ring, head, next);
+	ret = skip_consumed_noncmd(ring, next);
 	if (ret)
 		goto out;
 	if (ring->tail == next) {
 		ret = -ENOSPC;
 		goto out;
 	}
-	len = checked_header(ring, ring->tail, head, &hdr);
-	if (!len || len % ENTRY_ALIGN) {
+	len = completion_slot(ring, next);
+	if (!len) {
 		ret = -EPROTO;
 		goto out;
 	}
 	write_result(ring, cmd_id, res);
 	ring->tail = (ring->tail + len) % ring->cmdr_size;
-	ret = skip_consumed_noncmd(ring, head, next);
+	ret = skip_consumed_noncmd(ring, next);
 	__atomic_store_n(&ring->mb->cmd_tail, ring->tail, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&ring->complete_lock);
@@ -401,7 +418,7 @@ bool ring_is_idle(struct lunar_ring *ring)
 	bool idle;
 
 	pthread_mutex_lock(&ring->complete_lock);
-	if (skip_consumed_noncmd(ring, load_head(ring),
+	if (skip_consumed_noncmd(ring,
 				 __atomic_load_n(&ring->next, __ATOMIC_ACQUIRE)) == 0)
 		__atomic_store_n(&ring->mb->cmd_tail, ring->tail,
 				 __ATOMIC_RELEASE);

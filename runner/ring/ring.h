@@ -38,7 +38,7 @@ struct lunar_ring {
 	size_t map_len;
 	uint32_t cmdr_off;
 	uint32_t cmdr_size;
-	uint32_t data_off;	/* first byte after the command ring */
+	size_t data_off;	/* first byte after the command ring */
 	uint16_t mb_flags;
 
 	uint32_t next;		/* read position, ring-relative */
@@ -91,7 +91,10 @@ struct ring_result {
 	const uint8_t *sense;
 };
 
-/* Validate the mailbox in a fresh mapping.  0 or -errno (-EPROTO, -EINVAL). */
+/*
+ * Validate the mailbox in a fresh mapping: a version 2 command ring inside
+ * the mapping and a data area after it.  0 or -errno (-EPROTO, -EINVAL).
+ */
 int ring_attach(struct lunar_ring *ring, void *base, size_t map_len);
 void ring_detach(struct lunar_ring *ring);
 
@@ -132,8 +135,11 @@ void ring_cmd_release(struct ring_cmd *cmd);
 
 /*
  * Complete cmd_id in the next free completion slot and publish the new
- * cmd_tail (release).  Returns 0, or -ENOSPC if every slot between tail and
- * head is already completed (a completion nobody asked for).
+ * cmd_tail (release).  Returns 0, -ENOSPC if every slot ring_next() handed
+ * out is already completed (a completion nobody asked for), or -EPROTO if
+ * the slot's header, re-read from shared memory, no longer describes a
+ * command entry with room for the response inside what was handed out
+ * (nothing is written then).
  */
 int ring_complete(struct lunar_ring *ring, uint16_t cmd_id,
 		  const struct ring_result *res);

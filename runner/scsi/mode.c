@@ -225,10 +225,11 @@ static int bad_list_length(struct lunar_cmd *cmd)
 static int check_header(struct lunar_cmd *cmd, const struct mode_header *h,
 			const uint8_t *buf, size_t len, size_t *bdl)
 {
-	uint8_t dsp = (uint8_t)(buf[h->dsp] & ~DSP_DPOFUA);	/* DPOFUA: echo of SENSE */
+	uint8_t dsp;
 
-	if (len < h->len)
+	if (len < h->len)	/* before any byte of the header is read */
 		return bad_list_length(cmd);
+	dsp = (uint8_t)(buf[h->dsp] & ~DSP_DPOFUA);	/* DPOFUA: echo of SENSE */
 	/* MODE DATA LENGTH is reserved in MODE SELECT. */
 	if (buf[0] || (h->ten && buf[1]))
 		return sense_bad_param_field(cmd, buf[0] ? 0 : 1, -1);

@@ -432,8 +432,15 @@ static void test_select_length_errors(void **state)
 	bool initial = wce_now(si);
 	size_t len = caching_list(si, param, !initial);
 
-	select6(si, 0x10, param, 3, &res);		/* short header */
-	assert_sense(&res, 0x05, 0x1a00);
+	/* Shorter than the header: refused before a byte past it is read. */
+	for (uint8_t n = 1; n < 4; n++) {
+		select6(si, 0x10, param, n, &res);
+		assert_sense(&res, 0x05, 0x1a00);
+	}
+	for (uint16_t n = 1; n < 8; n++) {
+		select10(si, param, n, &res);
+		assert_sense(&res, 0x05, 0x1a00);
+	}
 	param[3] = 8;					/* descriptor missing */
 	select6(si, 0x10, param, 10, &res);
 	assert_sense(&res, 0x05, 0x1a00);

@@ -10,6 +10,7 @@
  * is max(48 + 16 * iovecs, 112) bytes plus its CDB rounded up to 8.
  */
 #include <errno.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "ringfx.h"
@@ -661,6 +662,100 @@ static void test_complete_corrupt_slot(void **state)
 	assert_int_equal(ringfx_tail(f), 0);
 }
 
+/*
+ * A consumed PAD at the end of the ring, rewritten by the peer into a
+ * short command before the completion that lands on it: writing the
+ * response there would run past the ring into the data area.  Refused,
+ * nothing outside the ring changes, tail stays.
+ */
+static void test_complete_into_rewritten_pad(void **state)
+{
+	struct ringfx *f = *state;
+	uint8_t var[40] = { 0x7f, 0, 0, 0, 0, 0, 0, 32, 0x12, 0x34 };
+	uint8_t sense[TCMU_SENSE_BUFFERSIZE] = { 0x70, 0, 0x05 };
+	struct ring_result res = { .scsi_status = CHECK_CONDITION, .sense = sense };
+	struct tcmu_cmd_entry_hdr pad;
+	uint8_t *past_ring = f->base + f->ring.data_off;
+	uint8_t before[TCMU_SENSE_BUFFERSIZE + 16], after[sizeof(before)];
+	static uint8_t buf[5][BS];
+	uint16_t id[5];
+
+	/* As in test_wrap_around_pad: four entries end at 992, a PAD fills the rest. */
+	for (int i = 0; i < 3; i++)
+		id[i] = ringfx_submit(f, read10, SIMRING_DIR_IN, buf[i], BS);
+	assert_int_equal(ringfx_drain(f), 3);
+	for (int i = 0; i < 3; i++)
+		ringfx_complete(f, id[i], GOOD);
+	assert_int_equal(ringfx_reap(f), 3);
+	for (int i = 0; i < 5; i++)
+		id[i] = ringfx_submit(f, var, SIMRING_DIR_IN, buf[i], BS);
+	for (int i = 0; i < 4; i++)
+		ringfx_expect_cmd(f, id[i]);
+	for (int i = 0; i < 4; i++)
+		ringfx_complete(f, id[i], GOOD);
+	assert_int_equal(ringfx_tail(f), 992);
+	ringfx_expect_cmd(f, id[4]);	/* past the PAD */
+
+	memcpy(&pad, ringfx_entry(f, 992), sizeof(pad));
+	pad.len_op = tcmu_hdr_len_op(8, TCMU_OP_CMD);
+	memcpy(ringfx_entry(f, 992), &pad, sizeof(pad));
+	memset(past_ring, 0xa5, sizeof(before));	/* the sense is mostly zeros */
+	memcpy(before, past_ring, sizeof(before));
+	assert_int_equal(ring_complete(&f->ring, id[4], &res), -EPROTO);
+	memcpy(after, past_ring, sizeof(after));
+	assert_memory_equal(after, before, sizeof(before));
+	assert_int_equal(ringfx_tail(f), 992);
+}
+
+/*
+ * A mapping over 4 GiB whose command ring ends past 4 GiB: the data area
+ * starts after it, not at the 32-bit wrap of cmdr_off + cmdr_size (which
+ * would let iovecs point into the mailbox and the command ring).
+ */
+static void test_attach_past_4g(void **state)
+{
+	const size_t map_len = (5ull << 30);
+	const uint32_t cmdr_off = 0xfffff000u, cmdr_size = 8192;
+	struct tcmu_mailbox *mb;
+	struct lunar_ring ring;
+	void *map;
+
+	(void)state;
+	map = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	assert_true(map != MAP_FAILED);
+	mb = map;
+	mb->version = TCMU_MAILBOX_VERSION;
+	mb->cmdr_off = cmdr_off;
+	mb->cmdr_size = cmdr_size;
+	assert_int_equal(ring_attach(&ring, map, map_len), 0);
+	assert_true(ring.data_off == (size_t)cmdr_off + cmdr_size);
+	ring_detach(&ring);
+	munmap(map, map_len);
+}
+
+/*
+ * A handed-out entry rewritten to reach over entries not yet read: the
+ * completion would publish a cmd_tail past commands lunard never saw, and
+ * the kernel would take them as done.  Refused.
+ */
+static void test_complete_never_passes_unread_entries(void **state)
+{
+	struct ringfx *f = *state;
+	struct ring_result res = { .scsi_status = GOOD };
+	uint16_t a = ringfx_submit(f, tur, SIMRING_DIR_NONE, NULL, 0);
+	struct tcmu_cmd_entry_hdr hdr;
+
+	ringfx_submit(f, tur, SIMRING_DIR_NONE, NULL, 0);
+	ringfx_expect_cmd(f, a);
+	assert_int_equal(f->ring.next, 120);
+	memcpy(&hdr, ringfx_entry(f, 0), sizeof(hdr));
+	hdr.len_op = tcmu_hdr_len_op(240, TCMU_OP_CMD);
+	memcpy(ringfx_entry(f, 0), &hdr, sizeof(hdr));
+	assert_int_equal(ring_complete(&f->ring, a, &res), -EPROTO);
+	assert_int_equal(ringfx_tail(f), 0);
+}
+
 struct fake_map {
 	uint8_t *mem;
 	struct tcmu_mailbox *mb;
@@ -719,7 +814,9 @@ static void test_attach_checks_mailbox(void **state)
 	ring_detach(&ring);
 	free(m.mem);
 
-	assert_int_equal(attach_with(2, 128, 8064, 8192), 0);
+	assert_int_equal(attach_with(2, 128, 8056, 8192), 0);
+	/* A ring that fills the mapping leaves no data area. */
+	assert_int_equal(attach_with(2, 128, 8064, 8192), -EPROTO);
 	assert_int_equal(attach_with(1, 128, 4096, 8192), -EPROTO);
 	assert_int_equal(attach_with(3, 128, 4096, 8192), -EPROTO);
 	assert_int_equal(attach_with(2, 128, 8065, 8192), -EPROTO);
@@ -835,6 +932,9 @@ int main(void)
 		RING_TEST(test_unknown_opcode, setup_8k),
 		RING_TEST(test_corrupt_headers, setup_8k),
 		RING_TEST(test_complete_corrupt_slot, setup_8k),
+		RING_TEST(test_complete_into_rewritten_pad, setup_1k),
+		RING_TEST(test_complete_never_passes_unread_entries, setup_8k),
+		cmocka_unit_test(test_attach_past_4g),
 		cmocka_unit_test(test_attach_checks_mailbox),
 		RING_TEST(test_complete_needs_a_slot, setup_8k),
 		RING_TEST(test_short_command_entry_is_corrupt, setup_8k),
