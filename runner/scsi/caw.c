@@ -7,6 +7,12 @@
  * MISCOMPARE, INFORMATION already set).  Otherwise the range is read into
  * a bounce buffer, compared, and written only if equal.
  *
+ * The data-out buffer must be exactly those two halves.  One that disagrees
+ * with NUMBER OF LOGICAL BLOCKS is refused (INVALID FIELD IN CDB on that
+ * field), never half-used: an initiator that meant 256 blocks sends 0 in
+ * the one-byte field, and answering GOOD to "0 blocks" would tell it a
+ * compare it asked for had happened.  VMware's ATS is this command.
+ *
  * Atomicity comes from the opcode table, not from a lock here: the row is
  * OP_EXCLUSIVE, so the overlap tracker runs this command alone against
  * every command whose LBA range overlaps it, from the read to the write.
@@ -116,11 +122,11 @@ static int delegate(struct lunar_cmd *cmd)
 
 int scsi_compare_and_write(struct lunar_cmd *cmd)
 {
-	if (!cmd->nblocks)
-		return TCMU_STS_OK;
 	if (cmd->nblocks > SCSI_MAX_CAW_BLOCKS ||
-	    cmd->data_len < 2 * caw_len(cmd))
+	    cmd->data_len != 2 * caw_len(cmd))
 		return sense_bad_cdb_field(cmd, NBLOCKS_BYTE, -1);
+	if (!cmd->nblocks)
+		return TCMU_STS_OK;	/* SBC-4: nothing compared or written */
 	if (io_supported(cmd->dev, IO_CAW))
 		return delegate(cmd);
 	return emulate(cmd);

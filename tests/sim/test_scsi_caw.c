@@ -134,6 +134,11 @@ static void test_caw_delegated(void **state)
 	siminit_close(si);
 }
 
+/*
+ * NUMBER OF LOGICAL BLOCKS 0 with no data: GOOD, nothing written.  With
+ * data (libiscsi's 256 blocks, sent as 0 in the one-byte field): refused,
+ * nothing written.
+ */
 static void test_caw_zero_blocks_does_nothing(void **state)
 {
 	uint8_t cdb[16], old[BS], buf[2 * BS];
@@ -142,10 +147,14 @@ static void test_caw_zero_blocks_does_nothing(void **state)
 	fill(old, BS, 3);
 	write_block(*state, 200, old);
 	caw_cdb(cdb, 200, 0);
+	assert_int_equal(siminit_cmd(*state, cdb, SIMRING_DIR_NONE, NULL, 0,
+				     &res), 0);
+	assert_good(&res);
 	memset(buf, 0x11, sizeof(buf));
 	assert_int_equal(siminit_cmd(*state, cdb, SIMRING_DIR_OUT, buf,
 				     sizeof(buf), &res), 0);
-	assert_good(&res);
+	assert_sense(&res, 0x05, 0x2400);
+	assert_field_pointer(&res, 1, 13);
 	assert_block(*state, 200, old);
 }
 
@@ -159,9 +168,12 @@ static void test_caw_malformed(void **state)
 	siminit_cmd(*state, cdb, SIMRING_DIR_OUT, buf, sizeof(buf), &res);
 	assert_sense(&res, 0x05, 0x2400);
 	assert_field_pointer(&res, 1, 13);
-	/* Data-out holds less than compare + write data. */
+	/* Data-out holds less, or more, than compare + write data. */
 	caw_cdb(cdb, 10, 1);
 	siminit_cmd(*state, cdb, SIMRING_DIR_OUT, buf, BS + BS / 2, &res);
+	assert_sense(&res, 0x05, 0x2400);
+	assert_field_pointer(&res, 1, 13);
+	siminit_cmd(*state, cdb, SIMRING_DIR_OUT, buf, 4 * BS, &res);
 	assert_sense(&res, 0x05, 0x2400);
 	assert_field_pointer(&res, 1, 13);
 	/* Past the end of the medium. */
