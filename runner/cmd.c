@@ -123,11 +123,13 @@ struct iovec *cmd_reset_iov(struct lunar_cmd *cmd)
 		cmd->work_iov = cnt <= RING_INLINE_IOVS ? cmd->work_inline :
 			malloc(cnt * sizeof(struct iovec));
 		if (!cmd->work_iov) {
-			/* Fall back to the pristine copy; compound ops re-check. */
-			cmd->work_iov = NULL;
-			cmd->lib.iovec = cmd->ring.iov;
-			cmd->lib.iov_cnt = cmd->ring.iov_cnt;
-			return cmd->lib.iovec;
+			/*
+			 * Never hand out ring.iov itself: handlers consume
+			 * their iovecs, and every later reset copies from it.
+			 */
+			cmd->lib.iovec = NULL;
+			cmd->lib.iov_cnt = 0;
+			return NULL;
 		}
 	}
 	memcpy(cmd->work_iov, cmd->ring.iov, cnt * sizeof(struct iovec));
@@ -148,6 +150,8 @@ struct iovec *cmd_iov_for(struct lunar_cmd *cmd, size_t len)
 	struct iovec *iov = cmd_reset_iov(cmd);
 	size_t n = 0;
 
+	if (!iov)
+		return NULL;
 	while (n < cmd->lib.iov_cnt && len) {
 		if (iov[n].iov_len > len)
 			iov[n].iov_len = len;

@@ -130,14 +130,18 @@ void cmd_free(struct lunar_cmd *cmd);
 
 /*
  * Point lib.iovec at a fresh copy of the command's data iovecs (handlers
- * may have consumed the previous copy).  Returns lib.iovec.
+ * may have consumed the previous copy).  Returns lib.iovec, or NULL if the
+ * copy could not be allocated: that can happen only on the first call,
+ * dispatch_cmd()'s, which then fails the command; later calls reuse the
+ * copy's memory.
  */
 struct iovec *cmd_reset_iov(struct lunar_cmd *cmd);
 
 /*
  * Like cmd_reset_iov(), but the copy covers exactly the first len bytes of
  * the data buffer (handlers may assume the iovec holds len bytes, e.g. by
- * passing it to preadv).  len must not exceed cmd->data_len.
+ * passing it to preadv).  len must not exceed cmd->data_len.  NULL as
+ * cmd_reset_iov().
  */
 struct iovec *cmd_iov_for(struct lunar_cmd *cmd, size_t len);
 

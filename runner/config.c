@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,28 @@ static char *unquote(char *v)
 	return v;
 }
 
+/*
+ * A number of seconds for key into *out; a value that is not a number or
+ * does not fit in unsigned int (4294967296 must not become 0) is ignored
+ * with a warning, leaving *out as it was.
+ */
+static void parse_seconds(const char *key, const char *value, unsigned int *out)
+{
+	unsigned long long n;
+
+	if (!value || !isdigit((unsigned char)*value)) {
+		lunar_warn(NULL, "tcmu.conf: %s needs a number of seconds; ignored", key);
+		return;
+	}
+	errno = 0;
+	n = strtoull(value, NULL, 10);
+	if (errno || n > UINT_MAX) {
+		lunar_warn(NULL, "tcmu.conf: %s = %s is out of range; ignored", key, value);
+		return;
+	}
+	*out = (unsigned int)n;
+}
+
 static void apply(struct config *cfg, const char *key, char *value)
 {
 	if (!strcmp(key, "log_level")) {
@@ -57,17 +80,9 @@ static void apply(struct config *cfg, const char *key, char *value)
 		cfg->has_log_dir = true;
 		snprintf(cfg->log_dir, sizeof(cfg->log_dir), "%s", unquote(value));
 	} else if (!strcmp(key, "tcmur_cmd_time_out")) {
-		if (!value || !isdigit((unsigned char)*value)) {
-			lunar_warn(NULL, "tcmu.conf: tcmur_cmd_time_out needs a number of seconds; ignored");
-			return;
-		}
-		cfg->cmd_time_out_s = (unsigned int)strtoul(value, NULL, 10);
+		parse_seconds(key, value, &cfg->cmd_time_out_s);
 	} else if (!strcmp(key, "failover_budget")) {
-		if (!value || !isdigit((unsigned char)*value)) {
-			lunar_warn(NULL, "tcmu.conf: failover_budget needs a number of seconds; ignored");
-			return;
-		}
-		cfg->failover_budget_s = (unsigned int)strtoul(value, NULL, 10);
+		parse_seconds(key, value, &cfg->failover_budget_s);
 	} else {
 		lunar_warn(NULL, "tcmu.conf: unknown key '%s' ignored", key);
 	}

@@ -119,8 +119,13 @@ void dispatch_cmd(struct lunar_cmd *cmd)
 
 	cmd->lib.cmd_id = cmd->ring.cmd_id;
 	cmd->lib.cdb = cmd->ring.cdb;
-	cmd_reset_iov(cmd);
 	cmd->data_len = iov_length(cmd->ring.iov, cmd->ring.iov_cnt);
+	if (!cmd_reset_iov(cmd)) {
+		lunar_err(dev, "out of memory for the iovecs of command %u",
+			  cmd->lib.cmd_id);
+		cmd_finish(cmd, TCMU_STS_NO_RESOURCE);
+		return;
+	}
 
 	if ((h->passthrough_only || h->ops->handle_cmd) && ha_recovering(dev)) {
 		cmd_finish(cmd, TCMU_STS_BUSY);

@@ -2,14 +2,16 @@
  * Simulated control plane server.  See sim_server.h.
  *
  * Every message is validated before use: wrong size or magic, strings
- * without a terminating NUL, zero sizes, descriptors missing or a mapping
- * whose size disagrees with the memfd are answered with an error and
- * change nothing.
+ * without a terminating NUL, zero sizes, descriptors missing, a mapping
+ * whose size disagrees with the memfd, or a memfd its client could still
+ * shrink (touching the lost pages would SIGBUS lunard) are answered with
+ * an error and change nothing.
  */
 #define _GNU_SOURCE
 #include "sim_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +65,10 @@ static int map_endpoint(const struct simsock_msg *m, const int fds[3],
 			struct sim_endpoint *ep)
 {
 	struct stat st;
+	int seals = fcntl(fds[0], F_GET_SEALS);
 
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EPERM;
 	if (fstat(fds[0], &st) || (uint64_t)st.st_size != m->map_len ||
 	    !m->map_len)
 		return -EINVAL;

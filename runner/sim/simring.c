@@ -11,6 +11,7 @@
 #include "runner/ring/tcmu_uapi.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -113,10 +114,12 @@ set_error(struct simring *sr, const char *fmt, ...)
 
 static int map_area(struct simring *sr)
 {
-	sr->memfd = memfd_create("simring", MFD_CLOEXEC);
+	sr->memfd = memfd_create("simring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (sr->memfd < 0)
 		return -errno;
-	if (ftruncate(sr->memfd, (off_t)sr->map_len))
+	/* Sealed at its size: a lunard mapping it never loses pages. */
+	if (ftruncate(sr->memfd, (off_t)sr->map_len) ||
+	    fcntl(sr->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
 		return -errno;
 	sr->base = mmap(NULL, sr->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			sr->memfd, 0);

@@ -12,7 +12,7 @@
  * Instead of a UIO interrupt it uses two eventfds: user_fd becomes readable
  * when the "kernel" queued work (the user side reads it to acknowledge) and
  * kernel_fd when the user side wrote completions.  The mapping is a memfd,
- * so another process can map it.
+ * sealed at its size, so another process can map it safely.
  *
  * Threading: all functions are safe to call from any thread; completion
  * callbacks run inside simring_reap() on the calling thread, without the

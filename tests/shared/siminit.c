@@ -33,9 +33,11 @@ struct siminit {
 
 struct pending_cmd {
 	struct siminit *si;
-	struct scsi_result *res;
+	struct scsi_result *res;	/* the caller's, or own_res once forgotten */
 	bool *done;
 	struct pending_cmd *next, **pprev;
+	struct scsi_result own_res;
+	bool own_done;
 };
 
 int siminit_load_handlers(const char *dir)
@@ -148,12 +150,16 @@ static void on_done(void *priv, const struct simring_completion *c)
 	free(p);
 }
 
-/* Reap what the user side completed; wait up to ms for a kick first. */
+/*
+ * Reap what the user side completed; wait up to ms for a kick first.  A
+ * signal cutting the wait short is no error: reap and let the caller wait
+ * again.
+ */
 static int reap(struct siminit *si, int ms)
 {
 	int ret = simring_wait_kick(si->sr, ms);
 
-	if (ret < 0)
+	if (ret < 0 && ret != -EINTR)
 		return ret;
 	ret = simring_reap(si->sr);
 	return ret < 0 ? ret : 0;
@@ -254,6 +260,22 @@ int siminit_wait_all(struct siminit *si, int timeout_ms)
 	return wait_for(si, NULL, timeout_ms);
 }
 
+/*
+ * The command waited for with done is given up: its completion, if it
+ * ever comes, lands in the pending entry itself, not in a caller's frame
+ * that is gone by then.
+ */
+static void forget(struct siminit *si, const bool *done)
+{
+	for (struct pending_cmd *p = si->queued; p; p = p->next) {
+		if (p->done == done) {
+			p->done = &p->own_done;
+			p->res = &p->own_res;
+			return;
+		}
+	}
+}
+
 int siminit_cmd(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 		void *buf, size_t len, struct scsi_result *res)
 {
@@ -262,6 +284,8 @@ int siminit_cmd(struct siminit *si, const uint8_t *cdb, enum simring_dir dir,
 
 	if (!ret)
 		ret = wait_for(si, &done, DEFAULT_TIMEOUT_MS);
+	if (ret && !done)
+		forget(si, &done);
 	if (ret)
 		res->ret = ret;
 	return res->ret;

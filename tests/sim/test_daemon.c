@@ -2,7 +2,8 @@
  * lunard, the daemon binary, over simring: started as a separate process
  * with --sim-socket, it loads handlers, takes simulated devices offered by
  * this test (which plays the kernel and the initiator), serves verified
- * I/O, refuses malformed control messages without dying, drops a
+ * I/O, refuses malformed control messages and memfds their sender could
+ * still shrink without dying, drops a
  * client's devices when it disconnects, and stops cleanly on SIGTERM.
  * Also its command line: -V, -h, bad options.
  */
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -160,6 +162,42 @@ static void test_malformed_messages(void **state)
 	assert_true(daemon_alive());
 }
 
+/*
+ * A memfd without F_SEAL_SHRINK: its sender could truncate it under the
+ * daemon's mapping, and the next access would kill lunard with SIGBUS.
+ */
+static void test_unsealed_memfd_refused(void **state)
+{
+	struct simsock_msg m;
+	struct simring *sr;
+	int fds[3], n, fd = simsock_connect(d.sock);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(simring_create(NULL, &sr), 0);
+	memset(&m, 0, sizeof(m));
+	m.magic = SIMSOCK_MAGIC;
+	m.op = SIMSOCK_ADD;
+	m.size = 8 << 20;
+	m.block_size = 512;
+	m.max_sectors = 128;
+	m.map_len = simring_map_len(sr);
+	strcpy(m.name, "unsealed");
+	strcpy(m.cfgstring, "ram/unsealed");
+	fds[0] = memfd_create("unsealed", MFD_CLOEXEC);
+	assert_true(fds[0] >= 0);
+	assert_int_equal(ftruncate(fds[0], (off_t)m.map_len), 0);
+	fds[1] = simring_user_fd(sr);
+	fds[2] = simring_kernel_fd(sr);
+	assert_int_equal(simsock_send(fd, &m, fds, 3), 0);
+	close(fds[0]);
+	assert_int_equal(simsock_recv(fd, &m, fds, &n), 0);
+	assert_int_equal(m.status, -EPERM);
+	close(fd);
+	simring_destroy(sr);
+	assert_true(daemon_alive());
+}
+
 static void test_disconnect_removes_devices(void **state)
 {
 	struct sim_attrs attrs = { .size = 8 << 20, .block_size = 512,
@@ -300,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_io_through_daemon),
 		cmocka_unit_test(test_bad_devices_refused),
 		cmocka_unit_test(test_malformed_messages),
+		cmocka_unit_test(test_unsealed_memfd_refused),
 		cmocka_unit_test(test_disconnect_removes_devices),
 		cmocka_unit_test(test_sigterm_stops_cleanly),
 		cmocka_unit_test(test_command_line),

@@ -125,6 +125,15 @@ static void test_ha_keys(void **state)
 	parse("failover_budget = soon\ntcmur_cmd_time_out\n");
 	assert_int_equal(cfg.failover_budget_s, 0);
 	assert_int_equal(cfg.cmd_time_out_s, 0);
+	/* Too large for unsigned int: ignored, never wrapped to 0 or 1. */
+	parse("tcmur_cmd_time_out = 7\ntcmur_cmd_time_out = 4294967296\n"
+	      "failover_budget = 4294967297\n");
+	assert_int_equal(cfg.cmd_time_out_s, 7);
+	assert_int_equal(cfg.failover_budget_s, 0);
+	parse("tcmur_cmd_time_out = 99999999999999999999999\n");
+	assert_int_equal(cfg.cmd_time_out_s, 0);
+	parse("tcmur_cmd_time_out = 4294967295\n");
+	assert_int_equal(cfg.cmd_time_out_s, 4294967295u);
 	assert_int_equal(budget_set_s(1), -ERANGE);
 	assert_int_equal(budget_set_s(601), -ERANGE);
 	assert_int_equal(budget_set_s(20), 0);
