@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_queue.h"
+#include "dbus_caller.h"
 #include "runner/handler.h"
 #include "runner/log.h"
 
@@ -38,7 +40,6 @@
 
 #define SUBTYPE_MAX	128	/* external subtypes; bus names end at 255 */
 #define EXT_MAX		64	/* external handlers, pending or exported */
-#define QUEUE_MAX	64	/* CheckConfig calls waiting per handler */
 #define RETRY_MIN_S	1
 #define RETRY_MAX_S	60
 
@@ -81,9 +82,9 @@ struct hobj {
 	char *cfg_desc;			/* valid UTF-8 */
 	char *path;
 	guint reg_id;			/* 0 while not exported */
-	/* A loaded handler; pool runs its check_config(), if it has one. */
+	/* A loaded handler; checks queues its check_config() calls, if any. */
 	struct tcmur_handler *ops;
-	GThreadPool *pool;
+	struct check_queue *checks;
 	/* An external handler. */
 	char *ext_name;			/* ...HandlerManager1.<subtype> */
 	char *ext_path;			/* ...HandlerManager1/<subtype> */
@@ -91,11 +92,6 @@ struct hobj {
 	guint watch_id;
 	GDBusMethodInvocation *pending;	/* that call, until the watch answers */
 	struct hobj *next;
-};
-
-struct check_job {
-	GDBusMethodInvocation *inv;
-	char *cfgstring;
 };
 
 static struct {
@@ -109,7 +105,6 @@ static struct {
 	bool owned;			/* primary owner of BUS_NAME */
 	struct hobj *loaded, *ext;
 	unsigned int n_ext;
-	gint stopping;			/* workers answer without the handler */
 } svc;
 
 static void bus_connect(void);
@@ -117,15 +112,6 @@ static void bus_connect(void);
 static GDBusInterfaceInfo *iface_info(const char *name)
 {
 	return g_dbus_node_info_lookup_interface(svc.node, name);
-}
-
-/* Answer (b, s); any thread.  msg is made valid UTF-8 first. */
-static void reply(GDBusMethodInvocation *inv, gboolean ok, const char *msg)
-{
-	char *text = g_utf8_make_valid(msg, -1);
-
-	g_dbus_method_invocation_return_value(inv, g_variant_new("(bs)", ok, text));
-	g_free(text);
 }
 
 static struct hobj *hobj_new(const char *subtype, const char *cfg_desc)
@@ -172,51 +158,6 @@ static void emit_om(const char *signal, GVariant *args)
 
 /* ---- CheckConfig ---- */
 
-/* Worker thread: one job of a loaded handler. */
-static void check_run(gpointer data, gpointer user_data)
-{
-	struct tcmur_handler *ops = user_data;
-	struct check_job *job = data;
-	char *reason = NULL;
-
-	if (g_atomic_int_get(&svc.stopping)) {
-		g_dbus_method_invocation_return_error_literal(job->inv,
-			G_DBUS_ERROR, G_DBUS_ERROR_FAILED, "lunard is stopping");
-	} else if (ops->check_config(job->cfgstring, &reason)) {
-		/* 1.5.4 ignores (and never frees) a reason given with true. */
-		reply(job->inv, TRUE, "success");
-	} else {
-		reply(job->inv, FALSE, reason ? reason : "unknown");
-		free(reason);
-	}
-	g_free(job->cfgstring);
-	g_free(job);
-}
-
-static void check_queue(struct hobj *o, GDBusMethodInvocation *inv,
-			const char *cfgstring)
-{
-	struct check_job *job;
-	GError *err = NULL;
-
-	if (g_thread_pool_unprocessed(o->pool) >= QUEUE_MAX) {
-		g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR,
-			G_DBUS_ERROR_LIMITS_EXCEEDED,
-			"too many CheckConfig calls waiting for handler %s",
-			o->subtype);
-		return;
-	}
-	job = g_new(struct check_job, 1);
-	job->inv = inv;
-	job->cfgstring = g_strdup(cfgstring);
-	/* On failure the job stays queued for the pool's next thread. */
-	if (!g_thread_pool_push(o->pool, job, &err)) {
-		lunar_warn(NULL, "CheckConfig for %s delayed: %s", o->subtype,
-			   err->message);
-		g_error_free(err);
-	}
-}
-
 static void on_forwarded(GObject *src, GAsyncResult *res, gpointer data)
 {
 	GDBusMethodInvocation *inv = data;
@@ -230,7 +171,7 @@ static void on_forwarded(GObject *src, GAsyncResult *res, gpointer data)
 		return;
 	}
 	g_dbus_error_strip_remote_error(err);
-	reply(inv, FALSE, err->message);
+	dbus_caller_reply(inv, FALSE, err->message);
 	g_error_free(err);
 }
 
@@ -245,23 +186,44 @@ static void check_forward(struct hobj *o, GDBusMethodInvocation *inv,
 			       on_forwarded, inv);
 }
 
+/*
+ * The caller may act.  The object is looked up again by its path: an
+ * external one may have gone while the bus answered who the caller is.
+ */
+static void check_config(GDBusMethodInvocation *inv)
+{
+	const char *path = g_dbus_method_invocation_get_object_path(inv);
+	const char *subtype = strrchr(path, '/') + 1, *cfgstring;
+	struct hobj *o = hobj_find(svc.loaded, subtype);
+
+	if (!o)
+		o = hobj_find(svc.ext, subtype);
+	if (!o || !o->reg_id) {
+		g_dbus_method_invocation_return_error(inv, G_DBUS_ERROR,
+			G_DBUS_ERROR_UNKNOWN_OBJECT, "handler %s is gone", subtype);
+		return;
+	}
+	g_variant_get(g_dbus_method_invocation_get_parameters(inv), "(&s)",
+		      &cfgstring);
+	if (o->ext_name)
+		check_forward(o, inv, cfgstring);
+	else if (o->checks)
+		check_queue_push(o->checks, inv,
+				 g_dbus_method_invocation_get_sender(inv),
+				 cfgstring);
+	else
+		dbus_caller_reply(inv, TRUE, "success");
+}
+
 /* GDBus has checked the method and its (s) signature. */
 static void hobj_method(GDBusConnection *conn, const gchar *sender,
 			const gchar *path, const gchar *iface,
 			const gchar *method, GVariant *args,
 			GDBusMethodInvocation *inv, gpointer data)
 {
-	struct hobj *o = data;
-	const char *cfgstring;
-
-	(void)conn, (void)sender, (void)path, (void)iface, (void)method;
-	g_variant_get(args, "(&s)", &cfgstring);
-	if (o->ext_name)
-		check_forward(o, inv, cfgstring);
-	else if (o->pool)
-		check_queue(o, inv, cfgstring);
-	else
-		reply(inv, TRUE, "success");
+	(void)sender, (void)path, (void)iface, (void)method, (void)args;
+	(void)data;
+	dbus_caller_authorize(conn, inv, check_config);
 }
 
 static GVariant *hobj_get_property(GDBusConnection *conn, const gchar *sender,
@@ -366,7 +328,7 @@ static void ext_drop(struct hobj *o)
 	hobj_unexport(o);
 	g_bus_unwatch_name(o->watch_id);
 	if (o->pending)
-		reply(o->pending, FALSE, "lunard left the bus");
+		dbus_caller_reply(o->pending, FALSE, "lunard left the bus");
 	hobj_free(o);
 }
 
@@ -384,16 +346,16 @@ static void on_ext_appeared(GDBusConnection *conn, const gchar *name,
 	if (g_strcmp0(owner, o->sender)) {
 		msg = g_strdup_printf("%s is owned by %s, not by the caller %s",
 				      name, owner, o->sender);
-		reply(inv, FALSE, msg);
+		dbus_caller_reply(inv, FALSE, msg);
 		g_free(msg);
 		ext_drop(o);
 	} else if (hobj_export(o)) {
-		reply(inv, FALSE, "cannot export the handler object");
+		dbus_caller_reply(inv, FALSE, "cannot export the handler object");
 		ext_drop(o);
 	} else {
 		lunar_info(NULL, "external handler %s registered by %s",
 			   o->subtype, owner);
-		reply(inv, TRUE, "succeeded");
+		dbus_caller_reply(inv, TRUE, "succeeded");
 	}
 }
 
@@ -406,7 +368,7 @@ static void on_ext_vanished(GDBusConnection *conn, const gchar *name,
 	(void)conn;
 	if (o->pending) {
 		msg = g_strdup_printf("Cannot find handler bus name: %s", name);
-		reply(o->pending, FALSE, msg);
+		dbus_caller_reply(o->pending, FALSE, msg);
 		g_free(msg);
 		o->pending = NULL;
 	} else {
@@ -434,28 +396,37 @@ static void ext_watch(const char *subtype, const char *cfg_desc,
 			on_ext_vanished, o, NULL);
 }
 
+/* The caller may act. */
+static void register_handler(GDBusMethodInvocation *inv)
+{
+	const char *subtype, *cfg_desc, *problem;
+	const char *sender = g_dbus_method_invocation_get_sender(inv);
+	char *msg;
+
+	g_variant_get(g_dbus_method_invocation_get_parameters(inv), "(&s&s)",
+		      &subtype, &cfg_desc);
+	problem = subtype_problem(subtype);
+	if (problem) {
+		dbus_caller_reply(inv, FALSE, problem);
+	} else if (hobj_find(svc.loaded, subtype) || hobj_find(svc.ext, subtype)) {
+		msg = g_strdup_printf("subtype %s is already registered", subtype);
+		dbus_caller_reply(inv, FALSE, msg);
+		g_free(msg);
+	} else if (svc.n_ext >= EXT_MAX) {
+		dbus_caller_reply(inv, FALSE, "too many external handlers");
+	} else {
+		ext_watch(subtype, cfg_desc, sender, inv);
+	}
+}
+
 static void hm_method(GDBusConnection *conn, const gchar *sender,
 		      const gchar *path, const gchar *iface,
 		      const gchar *method, GVariant *args,
 		      GDBusMethodInvocation *inv, gpointer data)
 {
-	const char *subtype, *cfg_desc, *problem;
-	char *msg;
-
-	(void)conn, (void)path, (void)iface, (void)method, (void)data;
-	g_variant_get(args, "(&s&s)", &subtype, &cfg_desc);
-	problem = subtype_problem(subtype);
-	if (problem) {
-		reply(inv, FALSE, problem);
-	} else if (hobj_find(svc.loaded, subtype) || hobj_find(svc.ext, subtype)) {
-		msg = g_strdup_printf("subtype %s is already registered", subtype);
-		reply(inv, FALSE, msg);
-		g_free(msg);
-	} else if (svc.n_ext >= EXT_MAX) {
-		reply(inv, FALSE, "too many external handlers");
-	} else {
-		ext_watch(subtype, cfg_desc, sender, inv);
-	}
+	(void)sender, (void)path, (void)iface, (void)method, (void)args;
+	(void)data;
+	dbus_caller_authorize(conn, inv, register_handler);
 }
 
 static const GDBusInterfaceVTable hm_vtable = { .method_call = hm_method };
@@ -633,7 +604,7 @@ static void add_loaded(struct tcmur_handler *ops)
 	}
 	o->ops = ops;
 	if (ops->check_config)
-		o->pool = g_thread_pool_new(check_run, ops, 1, FALSE, NULL);
+		o->checks = check_queue_new(ops);
 	for (tail = &svc.loaded; *tail; tail = &(*tail)->next)
 		;
 	*tail = o;
@@ -659,10 +630,8 @@ void dbus_service_stop(void)
 	 * The running check_config() answers, queued calls get "stopping";
 	 * replies need no main loop.  Then the connection goes.
 	 */
-	g_atomic_int_set(&svc.stopping, 1);
 	for (o = svc.loaded; o; o = o->next)
-		if (o->pool)
-			g_thread_pool_free(o->pool, FALSE, TRUE);
+		check_queue_free(o->checks);
 	if (svc.retry_id)
 		g_source_remove(svc.retry_id);
 	if (svc.connecting)

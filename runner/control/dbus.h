@@ -10,11 +10,13 @@
  *   /org/kernel/TCMUService1/HandlerManager1  org.kernel.TCMUService1.HandlerManager1
  *	RegisterHandler(s subtype, s cfg_desc) -> (b, s)
  *
+ * CheckConfig and RegisterHandler are for root only (dbus_caller.h);
+ * the ObjectManager, properties and introspection are for anyone.
+ *
  * Threading: everything runs on the main thread's GLib main loop (the
  * default main context) except a loaded handler's check_config(), which
- * runs on that handler's worker (one call at a time per handler, as 1.5.4
- * serialised them) and sends the reply from there.  No locks: a worker
- * touches only its own job and its handler.
+ * runs on that handler's worker, fairly between callers (check_queue.h),
+ * and sends the reply from there.
  */
 #ifndef LUNAR_DBUS_H
 #define LUNAR_DBUS_H

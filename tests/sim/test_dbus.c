@@ -9,7 +9,9 @@
  * string, one call at a time per handler and off the main loop; calls
  * with wrong signatures or to unknown objects; RegisterHandler with an
  * external handler this test plays (export, forwarding, refusals, removal
- * when its name goes); the policy as seen by a non-root user; targetcli-fb's
+ * when its name goes); the policy as seen by a non-root user, and lunard's
+ * own refusal of one a loose policy lets through; fairness of the
+ * CheckConfig queue between callers; targetcli-fb's
  * own discovery code; a second daemon; the bus going away and back; lunard
  * serving I/O without any bus; SIGTERM while check_config() runs.
  */
@@ -34,6 +36,8 @@
 #define HM_IFACE	BUS_NAME ".HandlerManager1"
 #define OM_IFACE	"org.freedesktop.DBus.ObjectManager"
 #define TARGETCLI_PYTHON "/usr/bin/python3"	/* targetcli-fb's interpreter */
+#define NOBODY_UID	65534	/* the shipped policy applies to it */
+#define LOOSE_UID	1	/* "daemon" (base-passwd): the test bus lets it call anything */
 
 static struct {
 	char dir[64];
@@ -194,12 +198,19 @@ static const char bus_conf[] =
 
 static int write_bus_conf(void)
 {
-	char *path = in_dir("bus.conf"), *extra, *text;
+	char *path = in_dir("bus.conf"), *extra, *text, *tmp;
 	bool ok;
 
-	/* The shipped policy lets root own the name; a test user too here. */
+	/*
+	 * The shipped policy lets root own the name; a test user too here.
+	 * LOOSE_UID is a user the bus lets call everything, as a careless
+	 * local policy would: lunard must refuse it itself.
+	 */
 	extra = getuid() ? g_strdup_printf(" <policy user=\"%u\"><allow own=\"%s\"/></policy>\n",
 					   getuid(), BUS_NAME) : g_strdup("");
+	extra = g_strdup_printf("%s <policy user=\"%u\"><allow send_destination=\"%s\"/></policy>\n",
+				tmp = extra, LOOSE_UID, BUS_NAME);
+	g_free(tmp);
 	text = g_strdup_printf(bus_conf, t.dir, extra, LUNAR_DBUS_POLICY);
 	ok = g_file_set_contents(path, text, -1, NULL);
 	g_free(text);
@@ -399,7 +410,10 @@ struct pending {
 	GVariant *ret;
 	GError *err;
 	bool done;
+	int order;		/* 1 for the first answer of all, 2 ... */
 };
+
+static int answers;
 
 static void on_reply(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -407,20 +421,28 @@ static void on_reply(GObject *src, GAsyncResult *res, gpointer data)
 
 	p->ret = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &p->err);
 	p->done = true;
+	p->order = ++answers;
 }
 
-static void check_async(const char *subtype, const char *cfgstring,
-			struct pending *p)
+/* CheckConfig on connection c, answered through the default context. */
+static void check_async_on(GDBusConnection *c, const char *subtype,
+			   const char *cfgstring, struct pending *p)
 {
 	char *path = g_strconcat(ROOT_PATH "/", subtype, NULL);
 
 	memset(p, 0, sizeof(*p));
-	g_dbus_connection_call(t.conn, BUS_NAME, path, BUS_NAME, "CheckConfig",
+	g_dbus_connection_call(c, BUS_NAME, path, BUS_NAME, "CheckConfig",
 			       g_variant_new("(s)", cfgstring),
 			       G_VARIANT_TYPE("(bs)"),
 			       G_DBUS_CALL_FLAGS_NO_AUTO_START, 30000, NULL,
 			       on_reply, p);
 	g_free(path);
+}
+
+static void check_async(const char *subtype, const char *cfgstring,
+			struct pending *p)
+{
+	check_async_on(t.conn, subtype, cfgstring, p);
 }
 
 static bool wait_done(struct pending *p, int n, int ms)
@@ -858,32 +880,132 @@ static void test_register_handler(void **state)
 	assert_true(alive(t.lunard));
 }
 
+/* gdbus call as uid (setpriv); its exit code, its output in *out. */
+static int gdbus_as(unsigned int uid, char *dest, char *path, char *method,
+		    char *arg1, char *arg2, char **out)
+{
+	char *reuid = g_strdup_printf("--reuid=%u", uid);
+	char *regid = g_strdup_printf("--regid=%u", uid);
+	char *argv[] = { "setpriv", reuid, regid, "--clear-groups",
+			 "gdbus", "call", "--system", "--dest", dest,
+			 "--object-path", path, "--method", method, arg1, arg2,
+			 NULL };
+	int ret;
+
+	if (getuid() != 0)
+		fail_msg("calls as other users need root (the sim tier runs as root, as CI does)");
+	ret = run(argv, t.env, out);
+	g_free(reuid);
+	g_free(regid);
+	return ret;
+}
+
+static void assert_gdbus_as(unsigned int uid, char *dest, char *path,
+			    char *method, char *arg1, char *arg2, bool want_ok,
+			    const char *want_in_out)
+{
+	char *out;
+	int ret = gdbus_as(uid, dest, path, method, arg1, arg2, &out);
+
+	if ((ret == 0) != want_ok || !strstr(out, want_in_out))
+		fail_msg("%s as uid %u: exit %d, '%s'; want %s with '...%s...'",
+			 method, uid, ret, out, want_ok ? "success" : "failure",
+			 want_in_out);
+	g_free(out);
+}
+
+/*
+ * The shipped policy: other users may look (the ObjectManager, ConfigDesc)
+ * but not make lunard act (CheckConfig, RegisterHandler) nor own its names.
+ */
 static void test_policy_for_non_root(void **state)
 {
-	char *cc[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-		       "gdbus", "call", "--system", "--dest", BUS_NAME,
-		       "--object-path", ROOT_PATH "/ram",
-		       "--method", BUS_NAME ".CheckConfig", "ram/x", NULL };
-	char *own[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			"gdbus", "call", "--system", "--dest", "org.freedesktop.DBus",
-			"--object-path", "/org/freedesktop/DBus",
-			"--method", "org.freedesktop.DBus.RequestName", NULL, "4", NULL };
-	char *out;
+	(void)state;
+	assert_gdbus_as(NOBODY_UID, BUS_NAME, ROOT_PATH, OM_IFACE ".GetManagedObjects",
+			NULL, NULL, true, ROOT_PATH "/ram");
+	assert_gdbus_as(NOBODY_UID, BUS_NAME, ROOT_PATH "/ram",
+			"org.freedesktop.DBus.Properties.Get", BUS_NAME,
+			"ConfigDesc", true, "ram/");
+	assert_gdbus_as(NOBODY_UID, BUS_NAME, ROOT_PATH "/ram",
+			BUS_NAME ".CheckConfig", "ram/x", NULL, false,
+			"AccessDenied");
+	assert_gdbus_as(NOBODY_UID, BUS_NAME, HM_PATH, HM_IFACE ".RegisterHandler",
+			"x", "y", false, "AccessDenied");
+	assert_gdbus_as(NOBODY_UID, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus.RequestName", HM_IFACE ".nobodys",
+			"4", false, "AccessDenied");
+	assert_gdbus_as(NOBODY_UID, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus.RequestName", BUS_NAME, "4", false,
+			"AccessDenied");
+	assert_true(alive(t.lunard));
+}
+
+/*
+ * A bus policy that lets another user through (LOOSE_UID here): lunard
+ * itself refuses what would make it act, and logs who asked.
+ */
+static void test_lunard_refuses_non_root(void **state)
+{
+	char *log;
 
 	(void)state;
-	if (getuid() != 0)
-		fail_msg("the policy for other users needs root to check (the sim tier runs as root, as CI does)");
-	assert_int_equal(run(cc, t.env, &out), 0);
-	assert_non_null(strstr(out, "(true, 'success')"));
-	g_free(out);
-	own[13] = HM_IFACE ".nobodys";
-	assert_int_equal(run(own, t.env, &out), 0);
-	assert_non_null(strstr(out, "(uint32 1,)"));
-	g_free(out);
-	own[13] = BUS_NAME;
-	assert_int_not_equal(run(own, t.env, &out), 0);
-	assert_non_null(strstr(out, "AccessDenied"));
-	g_free(out);
+	assert_gdbus_as(LOOSE_UID, BUS_NAME, ROOT_PATH "/file",
+			BUS_NAME ".CheckConfig", "file//etc/shadow", NULL,
+			false, "CheckConfig is for root only");
+	assert_gdbus_as(LOOSE_UID, BUS_NAME, ROOT_PATH "/ram",
+			BUS_NAME ".CheckConfig", "ram/x", NULL, false,
+			"CheckConfig is for root only");
+	assert_gdbus_as(LOOSE_UID, BUS_NAME, HM_PATH, HM_IFACE ".RegisterHandler",
+			"x", "y", false, "RegisterHandler is for root only");
+	/* What is not acting stays open to it. */
+	assert_gdbus_as(LOOSE_UID, BUS_NAME, ROOT_PATH, OM_IFACE ".GetManagedObjects",
+			NULL, NULL, true, ROOT_PATH "/ram");
+	assert_true(wait_file_has("log/lunard.log", "refused RegisterHandler from", 5000));
+	log = read_file("log/lunard.log");
+	assert_non_null(strstr(log, "uid 1: only root may call it"));
+	g_free(log);
+	assert_check("ram", "ram/x", true, "success");	/* root still may */
+	assert_true(alive(t.lunard));
+}
+
+/*
+ * One caller flooding a slow check_config() neither fills the queue for
+ * the others nor makes them wait behind its backlog.
+ */
+static void test_check_config_fair_between_callers(void **state)
+{
+	struct pending flood[12], other;
+	GDBusConnection *second = bus_connect();
+	int accepted = 0, limited = 0, answered_after_other = 0;
+
+	(void)state;
+	assert_non_null(second);
+	for (int i = 0; i < 12; i++)
+		check_async("probe", "probe/sleep=200", &flood[i]);
+	sleep_ms(100);		/* the flood is queued before the other call */
+	check_async_on(second, "probe", "probe/sleep=0", &other);
+	assert_true(wait_done(&other, 1, 10000));
+	assert_success(&other);
+	assert_true(wait_done(flood, 12, 20000));
+	for (int i = 0; i < 12; i++) {
+		if (flood[i].ret) {
+			accepted++;
+			answered_after_other += flood[i].order > other.order;
+			assert_success(&flood[i]);
+		} else {
+			assert_true(g_error_matches(flood[i].err, G_DBUS_ERROR,
+						    G_DBUS_ERROR_LIMITS_EXCEEDED));
+			limited++;
+			pending_clear(&flood[i]);
+		}
+	}
+	/* Per caller at most 8 queued or running; the rest refused. */
+	assert_int_equal(accepted, 8);
+	assert_int_equal(limited, 4);
+	/* The other caller waited for at most the one running and one more. */
+	assert_true(answered_after_other >= 6);
+	g_object_unref(second);
+	assert_true(alive(t.lunard));
 }
 
 /*
@@ -1091,6 +1213,8 @@ int main(void)
 		cmocka_unit_test(test_check_config_off_main_loop),
 		cmocka_unit_test(test_register_handler),
 		cmocka_unit_test(test_policy_for_non_root),
+		cmocka_unit_test(test_lunard_refuses_non_root),
+		cmocka_unit_test(test_check_config_fair_between_callers),
 		cmocka_unit_test(test_targetcli),
 		cmocka_unit_test(test_second_daemon),
 		cmocka_unit_test(test_bus_restart),
