@@ -75,11 +75,7 @@ void device_raise_ua(struct tcmu_device *dev, uint32_t ua)
 	__atomic_fetch_or(&dev->pending_ua, ua, __ATOMIC_ACQ_REL);
 }
 
-/*
- * Remove ";tcmur_cmd_time_out=N" (tcmu-runner's runner-level option) from
- * the cfgstring before the handler sees it.
- */
-static int strip_runner_options(char *cfg, unsigned int *time_out_s)
+int device_strip_runner_options(char *cfg, unsigned int *time_out_s)
 {
 	char *opt = strstr(cfg, RUNNER_OPT_TIMEOUT), *val, *end;
 	uint64_t v;
@@ -119,7 +115,7 @@ static int copy_names(struct tcmu_device *dev, const struct device_params *p,
 	sub = strcspn(dev->cfgstring, "/");
 	snprintf(dev->label, sizeof(dev->label), "%.*s/%s", (int)sub,
 		 dev->cfgstring, dev->dev_name);
-	return strip_runner_options(dev->cfgstring, time_out_s);
+	return device_strip_runner_options(dev->cfgstring, time_out_s);
 }
 
 static int read_geometry(struct tcmu_device *dev)

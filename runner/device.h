@@ -124,6 +124,14 @@ struct tcmu_device {
 	bool ha_attached;	/* atomic: see runner/ha.c */
 };
 
+/*
+ * Remove ";tcmur_cmd_time_out=N" (tcmu-runner's runner-level option) from
+ * cfg before the handler sees it; N into *time_out_s (0 if absent).  0, or
+ * -EINVAL for a value that is not a number of seconds up to a day.  Used
+ * by device_add(); exposed for the cfgstring fuzzer.
+ */
+int device_strip_runner_options(char *cfg, unsigned int *time_out_s);
+
 /* Create, open and start serving.  Takes ownership of transport. */
 int device_add(const struct device_params *p, struct lunar_transport *transport,
 	       struct tcmu_device **out);

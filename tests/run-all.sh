@@ -2,7 +2,8 @@
 # Every test tier, as CI runs it: install dependencies (and the VM tier's
 # guest kernel), build normally and with AddressSanitizer +
 # UndefinedBehaviorSanitizer, run the lint, unit, compat and sim tiers in
-# both builds, the real-kernel scenarios (vm: QEMU guests, root needed),
+# both builds, every libFuzzer target for a minute (fuzz: a clang build,
+# all instrumented, two targets at a time), the real-kernel scenarios (vm: QEMU guests, root needed),
 # the Ceph tier (a real cluster on loopback) and the failover drills
 # (drills: gateways on a throw-away Ceph) in both builds but vm, then a
 # short benchmark pass that prints ratios.
@@ -25,6 +26,10 @@ tier "$out/normal" 'lint|unit|compat|sim'
 
 "$src/deploy/build.sh" "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DLUNAR_SANITIZE=ON
 asan tier "$out/asan" 'lint|unit|compat|sim'
+
+CC=clang "$src/deploy/build.sh" "$out/fuzz" -DLUNAR_FUZZ=ON -DBUILD_TESTING=OFF \
+	-DCMAKE_BUILD_TYPE=Debug
+LUNAR_FUZZ_ARTIFACTS=$out/fuzz tier "$out/fuzz" fuzz -j2
 
 tier "$out/normal" vm
 tier "$out/normal" ceph

@@ -298,8 +298,7 @@ static const GDBusInterfaceVTable om_vtable = { .method_call = om_method };
 
 /* ---- HandlerManager1 ---- */
 
-/* The subtype goes into a bus name and an object path. */
-static const char *subtype_problem(const char *s)
+const char *dbus_subtype_problem(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -405,7 +404,7 @@ static void register_handler(GDBusMethodInvocation *inv)
 
 	g_variant_get(g_dbus_method_invocation_get_parameters(inv), "(&s&s)",
 		      &subtype, &cfg_desc);
-	problem = subtype_problem(subtype);
+	problem = dbus_subtype_problem(subtype);
 	if (problem) {
 		dbus_caller_reply(inv, FALSE, problem);
 	} else if (hobj_find(svc.loaded, subtype) || hobj_find(svc.ext, subtype)) {

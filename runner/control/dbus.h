@@ -38,4 +38,10 @@ int dbus_service_start(void);
  */
 void dbus_service_stop(void);
 
+/*
+ * Why RegisterHandler's subtype cannot be used (it goes into a bus name
+ * and an object path), or NULL if it can.  Exposed for the fuzzer.
+ */
+const char *dbus_subtype_problem(const char *subtype);
+
 #endif
