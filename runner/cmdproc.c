@@ -83,7 +83,7 @@ static void process_ring(struct cmdproc *cp)
 		if (ret < 0) {
 			lunar_err(dev, "command ring header corrupt at offset %u; the device takes no further commands",
 				  dev->ring.next);
-			dev->broken = true;
+			__atomic_store_n(&dev->broken, true, __ATOMIC_RELEASE);
 			break;
 		}
 		take_entry(cp, kind);

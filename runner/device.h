@@ -108,7 +108,8 @@ struct tcmu_device {
 	bool cmdproc_started;
 	int wake_fd;		/* eventfd: wakes the command thread */
 	bool stopping;		/* atomic: command thread drains and exits */
-	bool broken;		/* ring corrupt: no further commands taken */
+	bool broken;		/* ring corrupt: no further commands taken;
+				 * set by the command thread, atomically */
 
 	/* Handler poller (lunar-handler-ext.h); callouts on the cmd thread. */
 	bool has_poller;

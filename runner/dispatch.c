@@ -68,7 +68,7 @@ void cmd_finish(struct lunar_cmd *cmd, int sts)
 		      cmd->lib.cmd_id, cmd->ring.cdb[0], res.scsi_status,
 		      cmd->lib.sense_buf[2], cmd->lib.sense_buf[12],
 		      cmd->lib.sense_buf[13]);
-	if (cmd->rcmd.timed_out)
+	if (__atomic_load_n(&cmd->rcmd.timed_out, __ATOMIC_RELAXED))
 		lunar_warn(dev, "timed-out command %u (opcode 0x%02x) completed late with status 0x%02x",
 			   cmd->lib.cmd_id, cmd->ring.cdb[0], res.scsi_status);
 

@@ -40,13 +40,18 @@ void tracker_destroy(struct cmd_tracker *t)
  * added in its list node: linked (next set), counted only (prev pointing
  * at itself), or not tracked (both NULL), so removal is exact and
  * idempotent.
+ *
+ * tracker_remove() tells linked from not without the lock, by whether
+ * next is NULL; another command's add or removal may meanwhile rewrite a
+ * linked node's next (never to NULL), so next is always written and read
+ * without the lock atomically.
  */
 void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 {
 	struct list_node *n = &cmd->cmds_list_entry;
 
-	cmd->timed_out = false;
-	n->next = NULL;
+	__atomic_store_n(&cmd->timed_out, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->next, NULL, __ATOMIC_RELAXED);
 	if (!__atomic_load_n(&t->time_out_s, __ATOMIC_RELAXED)) {
 		n->prev = n;
 		__atomic_add_fetch(&t->count, 1, __ATOMIC_ACQ_REL);
@@ -55,8 +60,8 @@ void tracker_add(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 	clock_gettime(CLOCK_MONOTONIC, &cmd->start_time);
 	pthread_mutex_lock(&t->lock);
 	n->prev = t->head.prev;
-	n->next = &t->head;
-	t->head.prev->next = n;
+	__atomic_store_n(&n->next, &t->head, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->head.prev->next, n, __ATOMIC_RELAXED);
 	t->head.prev = n;
 	__atomic_add_fetch(&t->count, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&t->lock);
@@ -66,11 +71,12 @@ unsigned int tracker_remove(struct cmd_tracker *t, struct tcmur_cmd *cmd)
 {
 	struct list_node *n = &cmd->cmds_list_entry;
 
-	if (n->next) {
+	if (__atomic_load_n(&n->next, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&t->lock);
-		n->prev->next = n->next;
+		__atomic_store_n(&n->prev->next, n->next, __ATOMIC_RELAXED);
 		n->next->prev = n->prev;
-		n->next = n->prev = NULL;
+		__atomic_store_n(&n->next, NULL, __ATOMIC_RELAXED);
+		n->prev = NULL;
 		pthread_mutex_unlock(&t->lock);
 	} else if (n->prev == n) {
 		n->prev = NULL;
@@ -119,12 +125,13 @@ unsigned int tracker_expire(struct cmd_tracker *t, const struct timespec *now,
 	     n = n->next) {
 		struct tcmur_cmd *cmd = CMD_OF(n);
 
-		if (cmd->timed_out)
+		if (__atomic_load_n(&cmd->timed_out, __ATOMIC_RELAXED))
 			continue;
 		if (timespec_diff_ms(&cmd->start_time, now) <
 		    (int64_t)t->time_out_s * 1000)
 			break;
-		cmd->timed_out = true;
+		/* Read without the lock by cmd_finish() on the completing thread. */
+		__atomic_store_n(&cmd->timed_out, true, __ATOMIC_RELAXED);
 		expired++;
 		fn(cmd, arg);
 	}

@@ -2,7 +2,8 @@
 # Every test tier, as CI runs it: install dependencies (and the VM tier's
 # guest kernel), build normally and with AddressSanitizer +
 # UndefinedBehaviorSanitizer, run the lint, unit, compat and sim tiers in
-# both builds, every libFuzzer target for a minute (fuzz: a clang build,
+# both builds and under ThreadSanitizer (tests/tsan-suppressions says why
+# each suppression is there), every libFuzzer target for a minute (fuzz: a clang build,
 # all instrumented, two targets at a time), the real-kernel scenarios (vm: QEMU guests, root needed),
 # the Ceph tier (a real cluster on loopback) and the failover drills
 # (drills: gateways on a throw-away Ceph) in both builds but vm, then a
@@ -19,6 +20,9 @@ asan() {
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$@"
 }
+tsan() {
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$src/tests/tsan-suppressions" "$@"
+}
 "$src/deploy/install-deps.sh"
 
 "$src/deploy/build.sh" "$out/normal" -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -26,6 +30,10 @@ tier "$out/normal" 'lint|unit|compat|sim'
 
 "$src/deploy/build.sh" "$out/asan" -DCMAKE_BUILD_TYPE=Debug -DLUNAR_SANITIZE=ON
 asan tier "$out/asan" 'lint|unit|compat|sim'
+
+# ThreadSanitizer over every threaded test that needs no cluster.
+"$src/deploy/build.sh" "$out/tsan" -DCMAKE_BUILD_TYPE=Debug -DLUNAR_TSAN=ON
+tsan tier "$out/tsan" 'unit|compat|sim'
 
 CC=clang "$src/deploy/build.sh" "$out/fuzz" -DLUNAR_FUZZ=ON -DBUILD_TESTING=OFF \
 	-DCMAKE_BUILD_TYPE=Debug

@@ -65,8 +65,16 @@ static int attach(struct siminit *si, const struct siminit_opts *o,
 	};
 	int ret;
 
-	/* The whole core, as lunard runs it: with the HA layer. */
-	ha_register(&cluster_ha_ops);
+	/*
+	 * The whole core, as lunard runs it: with the HA layer, registered
+	 * once, before the first device (other devices' threads read it).
+	 */
+	static bool ha_registered;
+
+	if (!ha_registered) {
+		ha_register(&cluster_ha_ops);
+		ha_registered = true;
+	}
 	if (o->sim_socket) {
 		si->sock = simsock_connect(o->sim_socket);
 		if (si->sock < 0)

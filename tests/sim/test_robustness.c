@@ -167,7 +167,7 @@ static void test_corrupt_header_stops_device(void **state)
 	assert_int_equal(siminit_submit(si, read10, SIMRING_DIR_IN, buf, BS, &res, &done), 0);
 	/* The command behind the corrupt entry is never taken... */
 	assert_false(wait_flag(si, &done, 300));
-	assert_true(siminit_device(si)->broken);
+	assert_true(__atomic_load_n(&siminit_device(si)->broken, __ATOMIC_ACQUIRE));
 	/* ...and removing the device does not hang on it. */
 	device_remove(siminit_device(si));
 	/* The kernel then fails what was never taken back to the initiator. */
@@ -234,12 +234,12 @@ static void test_command_timeout_tracked(void **state)
 	__atomic_store_n(&ctl->hold_ms, 1600, __ATOMIC_RELAXED);
 	assert_int_equal(siminit_read(si, 0, 1, buf, &res), 0);
 	assert_good(&res);			/* the late completion is delivered */
-	assert_int_equal(dev->rdev.cmd_timed_out_cnt, 1);
+	assert_int_equal(__atomic_load_n(&dev->rdev.cmd_timed_out_cnt, __ATOMIC_RELAXED), 1);
 	assert_int_equal(siminit_wait_recovered(si, 5000), 0);
 	assert_ptr_not_equal(tcmur_dev_get_private(dev), NULL);
 	assert_int_equal(siminit_read(si, 0, 1, buf, &res), 0);
 	assert_good(&res);
-	assert_int_equal(dev->rdev.cmd_timed_out_cnt, 1);
+	assert_int_equal(__atomic_load_n(&dev->rdev.cmd_timed_out_cnt, __ATOMIC_RELAXED), 1);
 	assert_int_equal(ha_recoveries(dev), 1);
 	siminit_close(si);
 }
