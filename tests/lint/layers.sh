@@ -14,6 +14,9 @@
 set -euo pipefail
 src=$(cd "${1:?usage: layers.sh SOURCE_DIR}" && pwd)
 cd "$src"
+for d in runner cluster alua; do
+	[ -d "$d" ] || { echo "FAIL: $src has no $d/: not lunar's source tree" >&2; exit 1; }
+done
 bad=0
 published='runner/(core|clock|log|ha)\.h|runner/scsi/(scsi|sense)\.h'
 registers='runner/main\.c'
