@@ -44,3 +44,8 @@ unsigned int budget_kernel_cmd_timeout_s(void)
 {
 	return budget + (budget >= 5 ? budget / 5 : 1);
 }
+
+unsigned int budget_hang_ms(void)
+{
+	return budget >= 5 ? budget * 1000 / 5 : 1000;
+}

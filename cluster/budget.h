@@ -13,6 +13,9 @@
  *     without failing the path, so a Ceph hiccup moves no lock; a lunard
  *     that dies has its commands failed at once by its guardian
  *     (runner/control/guardian.h)
+ *   lunard silent = hung           budget / 5, at least 1 s: its guardian
+ *     kills it and fails its commands, so a hung daemon costs a takeover
+ *     well inside the budget, not the kernel's cmd_time_out
  * A takeover then completes within the budget: hold-down, fencing the old
  * owner, and commands that were in flight on it timing out.
  *
@@ -34,5 +37,6 @@ unsigned int budget_op_timeout_s(void);
 unsigned int budget_cmd_timeout_s(void);
 unsigned int budget_transition_s(void);
 unsigned int budget_kernel_cmd_timeout_s(void);
+unsigned int budget_hang_ms(void);
 
 #endif

@@ -71,9 +71,9 @@ static void apply_cluster_settings(const struct config *cfg)
 		lunar_warn(NULL, "tcmu.conf: failover_budget %u s is outside %u..%u; using %u s",
 			   cfg->failover_budget_s, BUDGET_MIN_S, BUDGET_MAX_S,
 			   budget_s());
-	lunar_info(NULL, "failover budget %u s: takeover hold-down %u ms, backend op timeout %u s, command timeout %u s",
+	lunar_info(NULL, "failover budget %u s: takeover hold-down %u ms, backend op timeout %u s, command timeout %u s, silent lunard killed after %u ms",
 		   budget_s(), budget_holddown_ms(), budget_op_timeout_s(),
-		   budget_cmd_timeout_s());
+		   budget_cmd_timeout_s(), budget_hang_ms());
 }
 
 /* Logging and the settings of tcmu.conf. */
@@ -149,6 +149,8 @@ static void serve(void)
 
 int main(int argc, char **argv)
 {
+	struct guardian_duty duty = { .fail = uio_fail_inflight,
+				      .host_lock = TCMU_HOST_LOCK };
 	struct options o;
 	int ret, n;
 
@@ -165,13 +167,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	setup_logging(&o);
+	duty.hang_ms = budget_hang_ms();
 	if (o.nofile && (ret = raise_nofile(o.nofile))) {
 		lunar_err(NULL, "cannot raise the open file limit to %lu: %s",
 			  o.nofile, strerror(-ret));
 		return 1;
 	}
 	/* Forks: before handlers or GLib start any thread. */
-	if (!o.sim_socket && (ret = guardian_start(uio_fail_inflight, TCMU_HOST_LOCK)))
+	if (!o.sim_socket && (ret = guardian_start(&duty)))
 		lunar_warn(NULL, "no guardian process (%s): if lunard dies, shared LUNs wait for the kernel's cmd_time_out",
 			   strerror(-ret));
 	n = handlers_load_dir(o.handler_path);

@@ -6,12 +6,16 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host_lock.h"
@@ -20,9 +24,13 @@
 /* "+<hba>/<dev>": hba is "user_<n>", dev at most 127 bytes. */
 #define GUARD_MSG_MAX 160
 #define GUARD_BYE "bye"
+#define GUARD_BEAT "."
 #define DEATH_GRACE_MS 200
 
+/* lunard's end of the socket; the lock orders the beat thread's sends
+ * against tell() and guardian_stop() closing it. */
 static int guard_sock = -1;
+static pthread_mutex_t guard_sock_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Fail every watched device (logging each the first time); how many. */
 static int fail_each(GHashTable *watched, guardian_fail_fn fail, bool first)
@@ -97,51 +105,142 @@ static int on_death(GHashTable *watched, guardian_fail_fn fail,
 	return n;
 }
 
-int guardian_serve(int sock, guardian_fail_fn fail, const char *host_lock)
+static int64_t now_ms(void)
 {
-	GHashTable *watched = g_hash_table_new_full(g_str_hash, g_str_equal,
-						    g_free, NULL);
-	char msg[GUARD_MSG_MAX + 1];
-	ssize_t n;
-	int ret = 0;
+	struct timespec ts;
 
-	while ((n = recv(sock, msg, GUARD_MSG_MAX, 0)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct guard_state {
+	pid_t lunard;
+	const struct guardian_duty *duty;
+	GHashTable *watched;
+	int64_t heard_ms;	/* the last record, beats included */
+	bool killed;
+};
+
+/* How long poll() may wait for lunard's next record; -1: forever. */
+static int hang_wait_ms(const struct guard_state *gs)
+{
+	int64_t left;
+
+	if (gs->killed || !gs->lunard || !gs->duty->hang_ms ||
+	    !g_hash_table_size(gs->watched))
+		return -1;
+	left = gs->heard_ms + gs->duty->hang_ms - now_ms();
+	return left > 0 ? (int)left : 0;
+}
+
+/*
+ * lunard has been silent for hang_ms with shared LUNs: kill it.  Its end
+ * of the socket then closes and the loop goes on as for any death.
+ */
+static void kill_hung(struct guard_state *gs)
+{
+	lunar_err(NULL, "lunard (pid %d) silent for %lld ms with %u shared LUN(s): stopped or hung; killing it so their initiators move to another gateway",
+		  (int)gs->lunard, (long long)(now_ms() - gs->heard_ms),
+		  g_hash_table_size(gs->watched));
+	if (kill(gs->lunard, SIGKILL))
+		lunar_err(NULL, "cannot kill lunard (pid %d): %s; its initiators wait for the kernel's cmd_time_out",
+			  (int)gs->lunard, strerror(errno));
+	gs->killed = true;
+}
+
+/* One record from lunard: 1 go on, 0 it said bye, -1 it died. */
+static int take_record(int sock, struct guard_state *gs)
+{
+	char msg[GUARD_MSG_MAX + 1];
+	ssize_t n = recv(sock, msg, GUARD_MSG_MAX, MSG_DONTWAIT);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : -1;
+	if (n == 0)
+		return -1;
+	gs->heard_ms = now_ms();
+	msg[n] = '\0';
+	if (!strcmp(msg, GUARD_BYE))
+		return 0;
+	if (!strchr(msg, '/'))
+		return 1;
+	if (msg[0] == '+')
+		g_hash_table_add(gs->watched, g_strdup(msg + 1));
+	else if (msg[0] == '-')
+		g_hash_table_remove(gs->watched, msg + 1);
+	return 1;
+}
+
+int guardian_serve(int sock, pid_t lunard, const struct guardian_duty *duty)
+{
+	struct guard_state gs = {
+		.lunard = lunard,
+		.duty = duty,
+		.watched = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, NULL),
+		.heard_ms = now_ms(),
+	};
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	int ret = 0, state = 1;
+
+	while (state > 0) {
+		int ready = poll(&pfd, 1, hang_wait_ms(&gs));
+
+		if (ready < 0 && errno != EINTR)
 			break;
-		msg[n] = '\0';
-		if (!strcmp(msg, GUARD_BYE))
-			goto out;
-		if (!strchr(msg, '/'))
-			continue;
-		if (msg[0] == '+')
-			g_hash_table_add(watched, g_strdup(msg + 1));
-		else if (msg[0] == '-')
-			g_hash_table_remove(watched, msg + 1);
+		if (ready > 0)
+			state = take_record(sock, &gs);
+		else if (!ready && hang_wait_ms(&gs) == 0)
+			kill_hung(&gs);
 	}
-	ret = on_death(watched, fail, host_lock);
-out:
-	g_hash_table_destroy(watched);
+	if (state != 0)
+		ret = on_death(gs.watched, duty->fail, duty->host_lock);
+	g_hash_table_destroy(gs.watched);
 	return ret;
 }
 
 /* In the child: outlive lunard, whatever signal its group gets. */
-static void run_child(int sock, guardian_fail_fn fail, const char *host_lock)
+static void run_child(int sock, pid_t lunard, const struct guardian_duty *duty)
 {
 	static const int ignored[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(ignored); i++)
 		signal(ignored[i], SIG_IGN);
 	prctl(PR_SET_NAME, "lunard-guard");
-	guardian_serve(sock, fail, host_lock);
+	guardian_serve(sock, lunard, duty);
 	_exit(0);
 }
 
-int guardian_start(guardian_fail_fn fail, const char *host_lock)
+/* false once the socket is gone (the guardian died, or a clean stop). */
+static bool send_locked(const char *msg, size_t len)
 {
-	int sv[2];
-	pid_t pid;
+	bool sent = false;
+
+	pthread_mutex_lock(&guard_sock_lock);
+	if (guard_sock >= 0 &&
+	    send(guard_sock, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+		sent = true;
+	else if (guard_sock >= 0 && errno == EAGAIN)
+		sent = true;	/* full of beats: it is not reading, not gone */
+	pthread_mutex_unlock(&guard_sock_lock);
+	return sent;
+}
+
+static void *beat(void *unused)
+{
+	(void)unused;
+	prctl(PR_SET_NAME, "lunard-beat");
+	do
+		usleep(GUARD_BEAT_MS * 1000);
+	while (send_locked(GUARD_BEAT, strlen(GUARD_BEAT)));
+	return NULL;
+}
+
+int guardian_start(const struct guardian_duty *duty)
+{
+	pthread_t beater;
+	pid_t lunard = getpid(), pid;
+	int sv[2], ret;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -errno;
@@ -155,10 +254,17 @@ int guardian_start(guardian_fail_fn fail, const char *host_lock)
 	}
 	if (!pid) {
 		close(sv[0]);
-		run_child(sv[1], fail, host_lock);
+		run_child(sv[1], lunard, duty);
 	}
 	close(sv[1]);
 	guard_sock = sv[0];
+	ret = pthread_create(&beater, NULL, beat, NULL);
+	if (ret) {
+		lunar_warn(NULL, "no beat thread (%s): the guardian cannot tell a hung lunard; it acts only when lunard dies",
+			   strerror(ret));
+		return 0;
+	}
+	pthread_detach(beater);
 	return 0;
 }
 
@@ -167,14 +273,16 @@ static void tell(char op, const char *hba, const char *dev)
 	char msg[GUARD_MSG_MAX + 1];
 	int len = snprintf(msg, sizeof(msg), "%c%s/%s", op, hba, dev);
 
-	if (guard_sock < 0 || len > GUARD_MSG_MAX)
+	if (len > GUARD_MSG_MAX || send_locked(msg, (size_t)len))
 		return;
-	if (send(guard_sock, msg, (size_t)len, MSG_NOSIGNAL) < 0) {
-		lunar_warn(NULL, "the guardian process is gone (%s): if lunard dies, shared LUNs wait for the kernel's cmd_time_out",
+	pthread_mutex_lock(&guard_sock_lock);
+	if (guard_sock >= 0) {
+		lunar_warn(NULL, "the guardian process is gone (%s): if lunard dies or hangs, shared LUNs wait for the kernel's cmd_time_out",
 			   strerror(errno));
 		close(guard_sock);
 		guard_sock = -1;
 	}
+	pthread_mutex_unlock(&guard_sock_lock);
 }
 
 void guardian_watch(const char *hba, const char *dev)
@@ -189,9 +297,12 @@ void guardian_unwatch(const char *hba, const char *dev)
 
 void guardian_stop(void)
 {
-	if (guard_sock < 0)
-		return;
-	send(guard_sock, GUARD_BYE, strlen(GUARD_BYE), MSG_NOSIGNAL);
-	close(guard_sock);
-	guard_sock = -1;
+	pthread_mutex_lock(&guard_sock_lock);
+	if (guard_sock >= 0) {
+		send(guard_sock, GUARD_BYE, strlen(GUARD_BYE),
+		     MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(guard_sock);
+		guard_sock = -1;
+	}
+	pthread_mutex_unlock(&guard_sock_lock);
 }

@@ -140,10 +140,13 @@ static void test_ha_keys(void **state)
 	assert_int_equal(budget_holddown_ms(), 4000);
 	assert_int_equal(budget_op_timeout_s(), 10);
 	assert_int_equal(budget_kernel_cmd_timeout_s(), 24);
+	assert_int_equal(budget_hang_ms(), 4000);
 	assert_int_equal(budget_set_s(2), 0);
 	assert_int_equal(budget_kernel_cmd_timeout_s(), 3);
+	assert_int_equal(budget_hang_ms(), 1000);
 	assert_int_equal(budget_set_s(BUDGET_DEFAULT_S), 0);
 	assert_int_equal(budget_kernel_cmd_timeout_s(), 12);
+	assert_int_equal(budget_hang_ms(), 2000);
 }
 
 static void test_load_file(void **state)

@@ -3,7 +3,8 @@
  * lunard dies, that a clean exit fails none, that it keeps failing for
  * the hold time holding the host lock (and fails nothing if a new lunard
  * holds it), and — with a real fork — that it outlives a process that
- * dies without a word.
+ * dies without a word, kills one that stops (SIGSTOP) while it has shared
+ * LUNs, and leaves alone one whose beats go on or that has none.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@ static bool was_failed(const char *name)
 	return false;
 }
 
+static const struct guardian_duty record_duty = { .fail = record };
+
 static void say(int sock, const char *msg)
 {
 	assert_int_equal(send(sock, msg, strlen(msg), 0), (ssize_t)strlen(msg));
@@ -72,7 +76,7 @@ static void test_death_fails_what_is_watched(void **state)
 	say(sv[0], "+user_2/c");
 	say(sv[0], "-user_7/never");
 	close(sv[0]);
-	assert_int_equal(guardian_serve(sv[1], record, NULL), 2);
+	assert_int_equal(guardian_serve(sv[1], 0, &record_duty), 2);
 	assert_int_equal(nfailed, 2);
 	assert_true(was_failed("user_1/b"));
 	assert_true(was_failed("user_2/c"));
@@ -88,7 +92,7 @@ static void test_clean_exit_fails_nothing(void **state)
 	say(sv[0], "+user_1/a");
 	say(sv[0], "bye");
 	close(sv[0]);
-	assert_int_equal(guardian_serve(sv[1], record, NULL), 0);
+	assert_int_equal(guardian_serve(sv[1], 0, &record_duty), 0);
 	assert_int_equal(nfailed, 0);
 	close(sv[1]);
 }
@@ -120,6 +124,22 @@ static bool marker_appears(const char *name, int ms)
 	return false;
 }
 
+static const struct guardian_duty marker_duty = { .fail = leave_marker };
+
+static void make_marker_dir(void)
+{
+	snprintf(marker_dir, sizeof(marker_dir), "/tmp/lunar-guard.XXXXXX");
+	assert_non_null(mkdtemp(marker_dir));
+}
+
+static void remove_marker(const char *name)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", marker_dir, name);
+	unlink(path);
+}
+
 /* A "lunard" that watches one device and is killed: the guardian acts. */
 static void test_outlives_a_killed_daemon(void **state)
 {
@@ -128,12 +148,11 @@ static void test_outlives_a_killed_daemon(void **state)
 	int status;
 
 	(void)state;
-	snprintf(marker_dir, sizeof(marker_dir), "/tmp/lunar-guard.XXXXXX");
-	assert_non_null(mkdtemp(marker_dir));
+	make_marker_dir();
 	pid = fork();
 	assert_true(pid >= 0);
 	if (!pid) {
-		if (guardian_start(leave_marker, NULL))
+		if (guardian_start(&marker_duty))
 			_exit(2);
 		guardian_watch("user_4", "shared");
 		guardian_watch("user_4", "gone");
@@ -206,7 +225,10 @@ static pid_t dead_lunard_guardian(const char *host_lock)
 	assert_true(pid >= 0);
 	if (!pid) {
 		close(sv[0]);
-		_exit(guardian_serve(sv[1], tally, host_lock));
+		struct guardian_duty duty = { .fail = tally,
+					      .host_lock = host_lock };
+
+		_exit(guardian_serve(sv[1], 0, &duty));
 	}
 	close(sv[1]);
 	close(sv[0]);
@@ -261,6 +283,115 @@ static void test_new_lunard_holding_the_lock_means_nothing_fails(void **state)
 	unlink(lock);
 }
 
+#define HANG_MS 400
+
+static int64_t elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* waitpid for up to ms (stops reported too); the pid, or 0 if still on. */
+static pid_t wait_child(pid_t pid, int *status, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 10) {
+		pid_t got = waitpid(pid, status, WNOHANG | WUNTRACED);
+
+		if (got)
+			return got;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/*
+ * A forked "lunard" with a guardian whose hang time is HANG_MS, watching
+ * user_6/shared when shared; it then stops itself (stop) or beats on for
+ * 3 × HANG_MS and exits cleanly.
+ */
+static pid_t fork_lunard(bool shared, bool stop)
+{
+	static const struct guardian_duty duty = { .fail = leave_marker,
+						   .hang_ms = HANG_MS };
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid)
+		return pid;
+	if (guardian_start(&duty))
+		_exit(2);
+	if (shared)
+		guardian_watch("user_6", "shared");
+	if (stop)
+		raise(SIGSTOP);
+	usleep(3 * HANG_MS * 1000);
+	guardian_unwatch("user_6", "shared");
+	guardian_stop();
+	_exit(0);
+}
+
+static void test_stopped_lunard_is_killed_and_its_luns_failed(void **state)
+{
+	struct timespec t0;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	make_marker_dir();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork_lunard(true, true);
+	/* Stopped first (reported under WUNTRACED), then killed. */
+	assert_int_equal(wait_child(pid, &status, 2000), pid);
+	assert_true(WIFSTOPPED(status));
+	if (!wait_child(pid, &status, 5000)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("the guardian did not kill a lunard stopped for 5 s");
+	}
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	assert_true(elapsed_ms(&t0) >= HANG_MS);
+	assert_true(marker_appears("user_6-shared", 5000));
+	remove_marker("user_6-shared");
+	rmdir(marker_dir);
+}
+
+static void test_beating_lunard_is_left_alone(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	make_marker_dir();
+	pid = fork_lunard(true, false);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_false(marker_appears("user_6-shared", 200));
+	rmdir(marker_dir);
+}
+
+/* Nothing to fail over: killing would only stop the LUNs' service. */
+static void test_stopped_lunard_without_shared_luns_is_left_alone(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	make_marker_dir();
+	pid = fork_lunard(false, true);
+	assert_int_equal(wait_child(pid, &status, 2000), pid);
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(wait_child(pid, &status, 3 * HANG_MS), 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	rmdir(marker_dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +400,9 @@ int main(void)
 		cmocka_unit_test(test_outlives_a_killed_daemon),
 		cmocka_unit_test(test_death_keeps_failing_under_the_host_lock),
 		cmocka_unit_test(test_new_lunard_holding_the_lock_means_nothing_fails),
+		cmocka_unit_test(test_stopped_lunard_is_killed_and_its_luns_failed),
+		cmocka_unit_test(test_beating_lunard_is_left_alone),
+		cmocka_unit_test(test_stopped_lunard_without_shared_luns_is_left_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

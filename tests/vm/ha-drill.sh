@@ -5,11 +5,15 @@
 # first guest also the initiator (open-iscsi + multipathd + scsi_dh_alua
 # over both portals) running fio with verification.  See scenario-ha.sh.
 #
-# usage: ha-drill.sh BUILD_DIR poweroff|kill|planned [RESULTS_DIR]
+# usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|planned [RESULTS_DIR]
 #   poweroff  gateway B (the lock owner) is powered off hard
 #   kill      gateway B's lunard is killed with SIGKILL (its guardian
 #             fails the commands it had in flight at once) and restarted
 #             100 ms later (systemd's Restart=on-failure)
+#   freeze    gateway B's lunard alone is stopped (SIGSTOP; kernel and
+#             iSCSI up): its guardian hears no beat for the budget's
+#             hang time (2 s), kills it and fails its commands; restarted
+#             100 ms after it ended
 #   planned   the initiator moves the group to gateway A (STPG)
 #
 # A run passes when fio's verification is clean, the lock did not move
@@ -18,7 +22,7 @@
 # end — or, after a kill that found no command in flight to fail, B's
 # restarted lunard took its own lock back and nobody else took it — and
 # the largest gap between fio's completions meets the goal: power-off
-# <= 5 s, kill <= 2 s, planned < 1 s.
+# <= 5 s, kill <= 2 s, freeze <= 5 s, planned < 1 s.
 #
 # Retry policy, best of two: the guests are emulated (TCG) on a shared
 # 2-core host, so a run that passes every check but the goal is run once
@@ -30,12 +34,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
-build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|planned [RESULTS_DIR]}")
-fail=${2:?which failure: poweroff, kill or planned}
+build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|planned [RESULTS_DIR]}")
+fail=${2:?which failure: poweroff, kill, freeze or planned}
 results=${3:-/tmp/lunar-ha-$fail}
 case $fail in
 poweroff) goal_ms=5000 goal_text="<= 5000 ms" ;;
 kill) goal_ms=2000 goal_text="<= 2000 ms" ;;
+freeze) goal_ms=5000 goal_text="<= 5000 ms" ;;
 planned) goal_ms=999 goal_text="< 1000 ms" ;;
 *) echo "ha-drill: unknown failure '$fail'" >&2; exit 2 ;;
 esac
@@ -119,7 +124,9 @@ check_lock() {
 	# A kill has two good ends: the dead lunard's commands failed, the
 	# initiator moved, gateway A took over once (B's new lunard a
 	# standby); or nothing was in flight to fail, the initiator waited,
-	# and B's new lunard took its own lock back (no move at all).
+	# and B's new lunard took its own lock back (no move at all).  A
+	# freeze always has commands in flight (fio waits on them): only the
+	# first.
 	if [ "$fail" = kill ] && [ "$takeovers" = 0 ] && [ "$owner" = 2 ]; then
 		grep -q "an earlier lunard on this gateway holds the cluster lock" "$out/b-lunard.log" ||
 			flunk "gateway B still owns the image but its new lunard did not take the lock back"
@@ -135,7 +142,14 @@ check_lock() {
 		grep "cluster lock lost" "$out/a/logs/lunard.log" | show /dev/stdin
 		flunk "gateway A lost the lock without a failure (above)"
 	fi
-	[ "$fail" = kill ] || return 0
+	case $fail in
+	kill | freeze) ;;
+	*) return 0 ;;
+	esac
+	if [ "$fail" = freeze ]; then
+		grep -q "silent for .* stopped or hung; killing it" "$out/b-lunard.log" ||
+			flunk "gateway B's guardian did not kill the stopped lunard"
+	fi
 	grep -q "lunard died; its in-flight commands were failed back" "$out/b-lunard.log" ||
 		flunk "gateway B's guardian did not fail the dead lunard's commands"
 	grep -q "adopted from a previous daemon" "$out/b-lunard.log" ||

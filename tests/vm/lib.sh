@@ -199,6 +199,21 @@ kill_daemon() {
 	step "$DAEMON_NAME killed"
 }
 
+# freeze_daemon SECONDS: SIGSTOP the daemon (hung, not dead) and wait up
+# to SECONDS for something else to end it (lunard's guardian kills a
+# stopped lunard with shared LUNs); reaps it.  Fails if it is still there.
+freeze_daemon() {
+	[ -n "$DAEMON_PID" ] || fail "freeze_daemon: no daemon running"
+	kill -STOP "$DAEMON_PID" || fail "freeze_daemon: cannot stop $DAEMON_NAME (pid $DAEMON_PID)"
+	step "$DAEMON_NAME stopped (SIGSTOP)"
+	if ! wait_for "! daemon_alive" "$1"; then
+		kill -CONT "$DAEMON_PID" 2>/dev/null || true
+		fail "freeze_daemon: $DAEMON_NAME (pid $DAEMON_PID) still there $1 s after SIGSTOP"
+	fi
+	_reap
+	step "$DAEMON_NAME ended while stopped ($(_status_text "$DAEMON_STATUS"))"
+}
+
 # start_dbus: a system bus for the daemon's D-Bus API and targetcli (start
 # it before the daemon).  The host's dbus configuration and messagebus
 # user come with the host root.

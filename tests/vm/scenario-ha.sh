@@ -16,7 +16,8 @@
 # guests talk over a socket netdev (eth1) and meet in /xshare.
 #
 # Environment: LUNAR_BUILD, HA_CEPH (host directory with ceph.conf),
-# HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | planned), HA_BUDGET.
+# HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | freeze | planned),
+# HA_BUDGET.
 # The initiator writes $RESULTS/ha.txt: pause_ms, fio_status, takeover
 # lines of both gateways' logs.
 . "$(dirname "$0")/lib.sh"
@@ -87,6 +88,13 @@ gateway_main() {
 		# (deploy/systemd/lunard.service); by then the guardian has
 		# failed the dead lunard's commands and the initiator moves.
 		kill) kill_daemon
+			sleep 0.1
+			start_daemon lunard --config /run/tcmu.conf ;;
+		# Hung, not dead: its guardian hears no beat, kills it and
+		# fails its commands (guardian.h); systemd then restarts it.
+		# A SIGCONT would find nothing left to resume: nothing the
+		# stopped process had queued can land.
+		freeze) freeze_daemon 30
 			sleep 0.1
 			start_daemon lunard --config /run/tcmu.conf ;;
 		planned) ;;
