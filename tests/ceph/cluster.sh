@@ -1,7 +1,8 @@
 #!/bin/bash
 # A real single-node Ceph cluster on 127.0.0.1 in a private directory, for
-# tests, benchmarks and drills: one monitor, one memstore OSD, optionally a
-# manager (the service map needs it), cephx on.  Several clusters coexist
+# tests, benchmarks and drills: one monitor, memstore OSDs (one unless
+# OSDS says more), optionally a manager (the service map needs it), cephx
+# on.  Several clusters coexist
 # on different monitor ports (OSDs and managers take free ports by
 # themselves); nothing is written outside DIR.
 #
@@ -12,11 +13,19 @@
 #   cluster.sh stop DIR           stop its daemons (by pid file), keep DIR
 #   cluster.sh purge DIR          stop, then remove DIR
 #   cluster.sh health DIR         print `ceph health`
+#   cluster.sh signal DIR NAME SIG  send SIG to daemon NAME (mon.a, osd.1)
+#   cluster.sh config DIR ARGS... `ceph config ARGS` (set, rm, get)
+#   cluster.sh primary DIR POOL/IMAGE  print the OSD (osd.N) that is the
+#                                 acting primary of the image's first
+#                                 data object
+#   cluster.sh restart DIR NAME   stop daemon NAME cleanly (a memstore OSD
+#                                 saves its store) and start it again
 #
-# Environment for start: WITH_MGR=1 (default 0), POOL (rbd, created and
-# initialised for RBD; empty: none), IMG (empty: no image) and IMG_SIZE
-# (64M), OSD_BYTES (memstore capacity, 2G), EXTRA_CONF (lines appended to
-# [global]).  Exit status 77 when Ceph is not installed.
+# Environment for start: WITH_MGR=1 (default 0), OSDS (1), POOL_SIZE
+# (replicas, 1; min size 1), POOL (rbd, created and initialised for RBD;
+# empty: none), IMG (empty: no image) and IMG_SIZE (64M), OSD_BYTES
+# (memstore capacity, 2G), EXTRA_CONF (lines appended to [global]).  Exit
+# status 77 when Ceph is not installed.
 set -euo pipefail
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
@@ -74,11 +83,53 @@ none_alive() {
 	return 0
 }
 
+# osd_names DIR: every OSD that has a pid file.
+osd_names() {
+	local f
+	for f in "$1"/run/osd.*.pid; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		echo "${f%.pid}"
+	done
+}
+
 stop() {
 	local dir=$1
 	[ -d "$dir/run" ] || return 0
-	stop_daemons "$dir" mgr.x osd.0
+	# shellcheck disable=SC2046 # one word per OSD
+	stop_daemons "$dir" mgr.x $(osd_names "$dir")
 	stop_daemons "$dir" mon.a
+}
+
+# start_daemon CONF NAME: run ceph-mon, ceph-osd or ceph-mgr NAME.
+start_daemon() {
+	local conf=$1 name=$2
+	"ceph-${name%%.*}" -c "$conf" -i "${name#*.}" 2>>"${conf%/*}/out/start.log"
+}
+
+# signal_daemon DIR NAME SIG
+signal_daemon() {
+	local pid
+	pid=$(cat "$1/run/$2.pid" 2>/dev/null) || die "no pid file for $2 in $1/run"
+	kill -"$3" "$pid" || die "cannot send $3 to $2 (pid $pid)"
+}
+
+primary() {
+	local conf=$1/ceph.conf spec=$2 prefix osd
+	prefix=$(rbd -c "$conf" info "$spec" --format json |
+		grep -o '"block_name_prefix":"[^"]*"' | cut -d'"' -f4)
+	[ -n "$prefix" ] || die "no block_name_prefix for $spec"
+	osd=$(ceph -c "$conf" osd map "${spec%%/*}" "$prefix.0000000000000000" --format json |
+		grep -o '"acting_primary":[0-9]*' | cut -d: -f2)
+	[ -n "$osd" ] || die "no acting primary for $prefix.0000000000000000"
+	echo "osd.$osd"
+}
+
+restart() {
+	local dir=$1 name=$2
+	[ -e "$dir/run/$name.pid" ] || die "no pid file for $name in $dir/run"
+	stop_daemons "$dir" "$name"
+	start_daemon "$dir/ceph.conf" "$name" || die "$name did not start again (see $dir/out/$name.log)"
 }
 
 write_conf() {
@@ -101,7 +152,7 @@ write_conf() {
 		mon data = $dir/mon.\$id
 		osd data = $dir/osd.\$id
 		mgr data = $dir/mgr.\$id
-		osd pool default size = 1
+		osd pool default size = ${POOL_SIZE:-1}
 		osd pool default min size = 1
 		mon allow pool size one = true
 		osd pool default pg autoscale mode = off
@@ -123,12 +174,14 @@ write_conf() {
 }
 
 make_keys() {
-	local k=$1/keyring
+	local k=$1/keyring i
 	ceph-authtool --create-keyring "$k" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 	ceph-authtool "$k" --gen-key -n client.admin --cap mon 'allow *' \
 		--cap osd 'allow *' --cap mgr 'allow *' --cap mds 'allow *' >/dev/null
-	ceph-authtool "$k" --gen-key -n osd.0 --cap mon 'allow profile osd' \
-		--cap mgr 'allow profile osd' --cap osd 'allow *' >/dev/null
+	for ((i = 0; i < ${OSDS:-1}; i++)); do
+		ceph-authtool "$k" --gen-key -n "osd.$i" --cap mon 'allow profile osd' \
+			--cap mgr 'allow profile osd' --cap osd 'allow *' >/dev/null
+	done
 	ceph-authtool "$k" --gen-key -n mgr.x --cap mon 'allow profile mgr' \
 		--cap osd 'allow *' --cap mds 'allow *' >/dev/null
 }
@@ -149,8 +202,19 @@ healthy() { [ "$(timeout 5 ceph -c "$1" health 2>/dev/null)" = HEALTH_OK ]; }
 # A manager is active (the service map and `ceph -s` statistics need one).
 mgr_available() { timeout 5 ceph -c "$1" mgr stat 2>/dev/null | grep -q '"available": true'; }
 
+# make_osd CONF ID: create OSD ID and start it.
+make_osd() {
+	local conf=$1 id=$2 dir=${1%/*} uuid
+	uuid=$(cat /proc/sys/kernel/random/uuid)
+	ceph -c "$conf" osd new "$uuid" "$id" >/dev/null
+	mkdir -p "$dir/osd.$id"
+	ceph-osd -c "$conf" -i "$id" --mkfs --osd-uuid "$uuid" >>"$dir/out/start.log" 2>&1 ||
+		die "OSD mkfs failed (see $dir/out/osd.$id.log)"
+	start_daemon "$conf" "osd.$id" || die "OSD $id did not start (see $dir/out/osd.$id.log)"
+}
+
 start() {
-	local dir=$1 port=${2:-} conf fsid uuid
+	local dir=$1 port=${2:-} conf fsid i
 	ceph_installed || { echo "cluster.sh: Ceph is not installed (ceph-mon ceph-osd ceph-common)" >&2; exit 77; }
 	stop "$dir"
 	rm -rf "$dir"
@@ -176,13 +240,9 @@ start() {
 		die "monitor did not start (see $dir/out/mon.a.log)"
 	wait_until 10 port_in_use "$port" || die "monitor not listening on $port after 10 s (see $dir/out/mon.a.log)"
 	exec {lock}>&-
-	uuid=$(cat /proc/sys/kernel/random/uuid)
-	ceph -c "$conf" osd new "$uuid" 0 >/dev/null
-	mkdir -p "$dir/osd.0"
-	ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$uuid" >>"$dir/out/start.log" 2>&1 ||
-		die "OSD mkfs failed (see $dir/out/osd.0.log)"
-	ceph-osd -c "$conf" -i 0 2>>"$dir/out/start.log" ||
-		die "OSD did not start (see $dir/out/osd.0.log)"
+	for ((i = 0; i < ${OSDS:-1}; i++)); do
+		make_osd "$conf" "$i"
+	done
 	if [ "${WITH_MGR:-0}" = 1 ]; then
 		mkdir -p "$dir/mgr.x"
 		ceph-mgr -c "$conf" -i x 2>>"$dir/out/start.log" ||
@@ -207,11 +267,15 @@ make_pool() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: cluster.sh start|stop|purge|health DIR [PORT]"
+[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: cluster.sh start|stop|purge|health|signal|restart|config|primary DIR [ARGS]"
 case $cmd in
 start) start "$dir" "${3:-}" ;;
 stop) stop "$dir" ;;
 purge) stop "$dir"; rm -rf "$dir" ;;
 health) ceph -c "$dir/ceph.conf" health ;;
-*) die "unknown command '$cmd' (start, stop, purge or health)" ;;
+signal) signal_daemon "$dir" "${3:?which daemon}" "${4:?which signal}" ;;
+restart) restart "$dir" "${3:?which daemon}" ;;
+config) shift 2; ceph -c "$dir/ceph.conf" config "$@" ;;
+primary) primary "$dir" "${3:?which pool/image}" ;;
+*) die "unknown command '$cmd' (start, stop, purge, health, signal, restart, config or primary)" ;;
 esac

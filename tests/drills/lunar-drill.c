@@ -11,7 +11,16 @@
  * flight, takeover, SIGCONT), ceph-loss (the owner's Ceph traffic
  * dropped), planned (SET TARGET PORT GROUPS to another gateway), disagree
  * (two initiators preferring different gateways), restart (the owner's
- * lunard restarted).  Per scenario: pause_ms (longest acknowledgement gap
+ * lunard restarted).  Ceph's own faults, on a Ceph of three OSDs with two
+ * replicas and Ceph's default heartbeat timers ("ceph-faults" runs them
+ * all; they need the drill's own Ceph and an initiator timeout longer
+ * than Ceph's detection, e.g. Linux's 30 s): osd-stop (an OSD stopped
+ * for less than the backend op timeout, then continued), mon-restart (the
+ * monitor stopped and started again), osd-hang (an OSD stopped until the
+ * monitor marks it down, as when its host vanishes without a word, then
+ * continued; one round), osd-kill (an OSD killed; one round:
+ * a killed memstore OSD has lost its store, and a second kill could take
+ * the surviving replica).  Per scenario: pause_ms (longest acknowledgement gap
  * the initiator saw), takeover_ms (first command on the new gateway to its
  * first acknowledgement), detect_ms (event to first command on the new
  * gateway: the initiator's time to give up the old path), lost and stale
@@ -19,8 +28,9 @@
  * with no lost or stale write and the goals of report.h held (every
  * scenario's pause bounded, kill/freeze takeover < 5 s, disagree <= 2
  * transitions per minute, one lock move per round of kill, freeze,
- * ceph-loss and planned); 77 ("SKIP:") without Ceph.  "all" is every
- * scenario the ALUA type has: planned moves need explicit ALUA.
+ * ceph-loss and planned, none and no failed path or I/O error on a Ceph
+ * fault); 77 ("SKIP:") without Ceph.  "all" is every gateway scenario the
+ * ALUA type has: planned moves need explicit ALUA.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +64,10 @@ struct drill {
 	int ngw;
 	const char *alua_type;	/* implicit | explicit | both */
 	unsigned int io_timeout_ms;
+	unsigned int osd_hang_grace_s;	/* 0: Ceph's default timers */
+	/* The OSD the Ceph faults hurt: the acting primary of the object
+	 * every chunk the initiator writes lies in (the first 4 MiB). */
+	char victim[32];
 	const char *ceph_conf;	/* NULL: start our own */
 	const char *cluster_sh;
 	char workdir[256];
@@ -67,18 +81,48 @@ struct drill {
 	int nmp;
 };
 
+/* The Ceph faults last, osd-kill at the very end (it cannot be undone). */
 static const char *const scenarios[] = {
 	"kill", "freeze", "ceph-loss", "planned", "disagree", "restart",
+	"osd-stop", "mon-restart", "osd-hang", "osd-kill",
 };
+#define NSCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* Watched after a Ceph fault ends: I/O must flow again and stay up. */
+#define CEPH_FAULT_WATCH_MS 5000
+/* The pause bound of osd-kill and mon-restart: Ceph's detection of a
+ * killed OSD on one host (connection refused: immediate) and peering. */
+#define CEPH_FAULT_PAUSE_MS 10000
+/*
+ * osd-hang stops the OSD until past the heartbeat grace and its peers'
+ * next check (up to one heartbeat interval), so the monitor marks it
+ * down — a host that vanished without a word — then continues it (it
+ * rejoins).  Its pause bound: that detection plus the monitor's proposal
+ * (1 s), peering and lunard's reopen after its command timeout.  With
+ * Ceph's defaults (grace 20 s, interval 6 s; --osd-hang-grace 0) the
+ * bound is 31 s, past Linux's 30 s SCSI command timeout, which is then
+ * the one that counts; the pause measured 27.9-29.3 s: too close to that
+ * timeout for CI, so by default the drill shortens the
+ * grace (12 s, interval 3 s: still past lunard's 10 s command timeout
+ * and the kernel's 12 s), set at run time for this scenario only.
+ */
+#define OSD_HANG_GRACE_S 12
+#define OSD_HANG_INTERVAL_S 3
+#define CEPH_GRACE_S 20
+#define CEPH_INTERVAL_S 6
+#define OSD_HANG_SLACK_MS 5000
 
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s --scenario NAME|all [--rounds N] [--json]\n"
 		"  [--gateways N] [--alua implicit|explicit|both] [--budget S]\n"
-		"  [--io-timeout-ms MS] [--ceph-conf PATH] [--lunard PATH]\n"
+		"  [--io-timeout-ms MS] [--osd-hang-grace S (0: Ceph's default)]\n"
+		"  [--ceph-conf PATH] [--lunard PATH]\n"
 		"  [--handler-path DIR] [--cluster-script PATH] [--workdir DIR]\n"
-		"scenarios: kill freeze ceph-loss planned disagree restart\n",
+		"scenarios: kill freeze ceph-loss planned disagree restart\n"
+		"  (all: every one of these), osd-stop mon-restart osd-hang\n"
+		"  osd-kill (ceph-faults: these four)\n",
 		argv0);
 }
 
@@ -91,6 +135,13 @@ static bool has_stpg(const struct drill *d)
 	return strcmp(d->alua_type, "implicit") != 0;
 }
 
+/* The Ceph-fault scenarios are selected (they need their own Ceph). */
+static bool hurts_ceph(const struct drill *d)
+{
+	return !strcmp(d->scenario, "ceph-faults") ||
+	       report_is_ceph_fault(d->scenario);
+}
+
 static int parse_args(struct drill *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -101,6 +152,7 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		{ "alua", required_argument, NULL, 'a' },
 		{ "budget", required_argument, NULL, 'b' },
 		{ "io-timeout-ms", required_argument, NULL, 't' },
+		{ "osd-hang-grace", required_argument, NULL, 'G' },
 		{ "ceph-conf", required_argument, NULL, 'c' },
 		{ "lunard", required_argument, NULL, 'l' },
 		{ "handler-path", required_argument, NULL, 'H' },
@@ -119,6 +171,7 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		case 'a': d->alua_type = optarg; break;
 		case 'b': d->env.budget_s = (unsigned int)atoi(optarg); break;
 		case 't': d->io_timeout_ms = (unsigned int)atoi(optarg); break;
+		case 'G': d->osd_hang_grace_s = (unsigned int)atoi(optarg); break;
 		case 'c': d->ceph_conf = optarg; break;
 		case 'l': d->env.lunard = optarg; break;
 		case 'H': d->env.handler_dir = optarg; break;
@@ -135,15 +188,40 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		fprintf(stderr, "lunar-drill: planned moves need explicit ALUA (--alua explicit|both)\n");
 		return -EINVAL;
 	}
+	if (hurts_ceph(d) && d->ceph_conf) {
+		fprintf(stderr, "lunar-drill: Ceph faults need the drill's own Ceph (no --ceph-conf)\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
-/* Whether scen is run: named, or "all" and possible with this ALUA type. */
+/*
+ * Whether scen is run: named; "all" and a gateway scenario possible with
+ * this ALUA type; or "ceph-faults" and a Ceph fault.
+ */
 static bool selected(const struct drill *d, const char *scen)
 {
 	if (!strcmp(d->scenario, scen))
 		return true;
+	if (report_is_ceph_fault(scen))
+		return !strcmp(d->scenario, "ceph-faults");
 	return !strcmp(d->scenario, "all") && (strcmp(scen, "planned") || has_stpg(d));
+}
+
+/* The longest osd-hang's OSD may go unnoticed: grace plus one interval. */
+static unsigned int osd_hang_detect_ms(const struct drill *d)
+{
+	if (!d->osd_hang_grace_s)
+		return (CEPH_GRACE_S + CEPH_INTERVAL_S) * 1000;
+	return (d->osd_hang_grace_s + OSD_HANG_INTERVAL_S) * 1000;
+}
+
+/* osd-stop's stop: 2 s less than the backend op timeout, at least 1 s. */
+static unsigned int osd_stop_ms(void)
+{
+	unsigned int op_ms = budget_op_timeout_s() * 1000;
+
+	return op_ms > 3000 ? op_ms - 2000 : 1000;
 }
 
 /* report.h's bounds for this set-up. */
@@ -154,6 +232,11 @@ static struct drill_goals goals_of(const struct drill *d)
 		.holddown_ms = has_stpg(d) ? 0 : budget_holddown_ms(),
 		.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS,
 		.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
+		.osd_stop_ms = osd_stop_ms(),
+		.ceph_fault_pause_ms = CEPH_FAULT_PAUSE_MS,
+		.osd_hang_pause_ms = osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS,
+		.osd_hang_min_ms = (d->osd_hang_grace_s ? d->osd_hang_grace_s :
+				    CEPH_GRACE_S) * 1000 / 2,
 	};
 }
 
@@ -161,19 +244,28 @@ static struct drill_goals goals_of(const struct drill *d)
  * Our own Ceph: cluster.sh in the work directory, image "drill", with
  * Ceph's default paxos_propose_interval (cluster.sh shortens it to start
  * faster) so takeovers pay for monitor proposals what they pay in
- * production.  -ENOENT when Ceph is not installed.
+ * production.  For gateway faults one OSD with short heartbeat timers;
+ * for Ceph's own faults three OSDs, two replicas and Ceph's default
+ * timers, so the pause is what production would see.  -ENOENT when Ceph
+ * is not installed.
  */
 static int start_ceph(struct drill *d)
 {
+	const char *layout = hurts_ceph(d) ? "OSDS=3 POOL_SIZE=2" : "OSDS=1";
+	/* All OSDs share one host here: let each report a failed peer as
+	 * OSDs on different hosts would (the monitor wants two reporters
+	 * from different subtrees, host by default). */
+	const char *timers = hurts_ceph(d) ?
+		"mon osd reporter subtree level = osd\n" :
+		"osd heartbeat grace = 3\nosd heartbeat interval = 1\n";
 	char cmd[1024];
 	int st;
 
 	snprintf(d->own_conf, sizeof(d->own_conf), "%s/ceph/ceph.conf", d->workdir);
 	snprintf(cmd, sizeof(cmd),
-		 "WITH_MGR=0 POOL=rbd IMG=drill IMG_SIZE=64M "
-		 "EXTRA_CONF='osd heartbeat grace = 3\nosd heartbeat interval = 1\n"
-		 "rbd cache = false\npaxos propose interval = 1' %s start %s/ceph > %s/ceph.log 2>&1",
-		 d->cluster_sh, d->workdir, d->workdir);
+		 "%s WITH_MGR=0 POOL=rbd IMG=drill IMG_SIZE=64M "
+		 "EXTRA_CONF='%srbd cache = false\npaxos propose interval = 1' %s start %s/ceph > %s/ceph.log 2>&1",
+		 layout, timers, d->cluster_sh, d->workdir, d->workdir);
 	st = system(cmd);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 		return -ENOENT;
@@ -235,12 +327,14 @@ static void run_io(struct drill *d, unsigned int ms)
 			mpath_step(&d->mp[i]);
 }
 
-static unsigned int acquisitions(struct drill *d)
+/* Lock acquisitions of every gateway but except (-1: of all). */
+static unsigned int acquisitions(struct drill *d, int except)
 {
 	unsigned int n = 0;
 
 	for (int i = 0; i < d->ngw; i++)
-		n += gateway_lock_acquisitions(&d->gw[i]);
+		if (i != except)
+			n += gateway_lock_acquisitions(&d->gw[i]);
 	return n;
 }
 
@@ -331,6 +425,133 @@ static bool failover_round(struct drill *d, const char *scen, struct round *r)
 	return true;
 }
 
+/*
+ * "cluster.sh VERB DIR ARGS" on the drill's Ceph while the initiator
+ * writes on.  0, or -EIO when the script failed.
+ */
+static int ceph_ctl(struct drill *d, const char *verb, const char *args)
+{
+	char cmd[900];
+	pid_t pid;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s %s/ceph %s >> %s/ceph.log 2>&1",
+		 d->cluster_sh, verb, d->workdir, args, d->workdir);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, WNOHANG) == 0)
+		run_io(d, 5);
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -EIO;
+}
+
+static int signal_victim(struct drill *d, const char *sig)
+{
+	char args[64];
+
+	snprintf(args, sizeof(args), "%s %s", d->victim, sig);
+	return ceph_ctl(d, "signal", args);
+}
+
+/* d->victim from cluster.sh primary; 0 or -EIO. */
+static int find_victim(struct drill *d)
+{
+	char cmd[700];
+	FILE *out;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "%s primary %s/ceph rbd/drill 2>> %s/ceph.log",
+		 d->cluster_sh, d->workdir, d->workdir);
+	out = popen(cmd, "r");
+	if (!out)
+		return -EIO;
+	ok = fgets(d->victim, sizeof(d->victim), out) != NULL;
+	if (pclose(out) || !ok || strncmp(d->victim, "osd.", 4))
+		return -EIO;
+	d->victim[strcspn(d->victim, "\n")] = '\0';
+	return 0;
+}
+
+/* Ceph's heartbeat timers for osd-hang; 0 0: back to the defaults. */
+static int set_heartbeat(struct drill *d, unsigned int grace_s,
+			 unsigned int interval_s)
+{
+	char grace[64], interval[64];
+	int ret;
+
+	if (!grace_s)
+		return ceph_ctl(d, "config", "rm global osd_heartbeat_grace") ?:
+		       ceph_ctl(d, "config", "rm global osd_heartbeat_interval");
+	snprintf(grace, sizeof(grace), "set global osd_heartbeat_grace %u", grace_s);
+	snprintf(interval, sizeof(interval), "set global osd_heartbeat_interval %u",
+		 interval_s);
+	ret = ceph_ctl(d, "config", grace) ?: ceph_ctl(d, "config", interval);
+	run_io(d, 2 * interval_s * 1000);	/* every OSD has them */
+	return ret;
+}
+
+/* osd-hang (see OSD_HANG_GRACE_S). */
+static int hang_osd(struct drill *d)
+{
+	int ret = 0;
+
+	if (d->osd_hang_grace_s)
+		ret = set_heartbeat(d, d->osd_hang_grace_s, OSD_HANG_INTERVAL_S);
+	if (!ret)
+		ret = signal_victim(d, "STOP");
+	if (ret)
+		return ret;
+	run_io(d, osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS);
+	ret = signal_victim(d, "CONT");
+	if (!ret && d->osd_hang_grace_s)
+		ret = set_heartbeat(d, 0, 0);
+	return ret;
+}
+
+/* Hurt Ceph as scen says, with I/O going on throughout. */
+static int hurt_ceph(struct drill *d, const char *scen)
+{
+	int ret;
+
+	if (!strcmp(scen, "osd-stop")) {
+		ret = signal_victim(d, "STOP");
+		if (ret)
+			return ret;
+		run_io(d, osd_stop_ms());
+		return signal_victim(d, "CONT");
+	}
+	if (!strcmp(scen, "osd-hang"))
+		return hang_osd(d);
+	if (!strcmp(scen, "mon-restart"))
+		return ceph_ctl(d, "restart", "mon.a");
+	return signal_victim(d, "KILL");
+}
+
+/* One round of a Ceph fault: the owner serves on, nothing moves. */
+static bool ceph_fault_round(struct drill *d, const char *scen, struct round *r)
+{
+	struct mpath *m = &d->mp[0];
+
+	run_io(d, 300);
+	if (m->cur < 0) {
+		fprintf(stderr, "lunar-drill: %s: no path in use before the event\n", scen);
+		return false;
+	}
+	mpath_mark(m);
+	if (hurt_ceph(d, scen)) {
+		fprintf(stderr, "lunar-drill: %s: cluster.sh failed (see %s/ceph.log)\n",
+			scen, d->workdir);
+		return false;
+	}
+	run_io(d, CEPH_FAULT_WATCH_MS);
+	r->pause_ms = m->st.max_gap_ms;
+	return true;
+}
+
 /* Two initiators preferring different gateways write side by side. */
 static bool disagree_round(struct drill *d, struct round *r)
 {
@@ -351,18 +572,36 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 {
 	bool disagree = !strcmp(scen, "disagree");
 	unsigned int acq0;
+	int stayer = -1;
 	int64_t start = monotonic_ms();
 	uint64_t lost0 = d->ledger.lost, stale0 = d->ledger.stale;
 	uint64_t checked0 = d->ledger.checked, acks0 = acks(d);
+	uint64_t errors0 = d->mp[0].st.io_errors;
+	uint64_t failures0 = d->mp[0].st.path_failures;
+	/* A killed memstore OSD does not come back, and a hang takes 30 s:
+	 * one round. */
+	unsigned int rounds = !strcmp(scen, "osd-kill") ||
+			      !strcmp(scen, "osd-hang") ? 1 : d->rounds;
 
 	report_init(rep, scen);
 	d->nmp = disagree ? 2 : 1;
 	if (disagree && open_initiator(d, &d->mp[1], 1, QD * CHUNKS_PER_SLOT))
 		return -EIO;
-	acq0 = acquisitions(d);
-	for (unsigned int i = 0; i < d->rounds; i++) {
+	/*
+	 * On a Ceph fault the lock must stay with the gateway serving before
+	 * it (which may re-take its own lock when it reopens the image after
+	 * a command timeout): moves are other gateways' acquisitions.
+	 */
+	if (report_is_ceph_fault(scen)) {
+		run_io(d, 300);
+		stayer = d->mp[0].cur;
+	}
+	acq0 = acquisitions(d, stayer);
+	for (unsigned int i = 0; i < rounds; i++) {
 		struct round r = { 0 };
-		bool ok = disagree ? disagree_round(d, &r) : failover_round(d, scen, &r);
+		bool ok = disagree ? disagree_round(d, &r) :
+			  report_is_ceph_fault(scen) ? ceph_fault_round(d, scen, &r) :
+			  failover_round(d, scen, &r);
 
 		for (int m = 0; m < d->nmp && ok; m++)
 			if (mpath_verify(&d->mp[m])) {
@@ -377,7 +616,9 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 	rep->acked = acks(d) - acks0;
 	rep->lost = d->ledger.lost - lost0;
 	rep->stale = d->ledger.stale - stale0;
-	rep->transitions = acquisitions(d) - acq0;
+	rep->io_errors = d->mp[0].st.io_errors - errors0;
+	rep->path_failures = d->mp[0].st.path_failures - failures0;
+	rep->transitions = acquisitions(d, stayer) - acq0;
 	rep->duration_ms = monotonic_ms() - start;
 	d->nmp = 1;
 	return 0;
@@ -394,6 +635,8 @@ static int setup(struct drill *d)
 	}
 	if (!d->ceph_conf) {
 		ret = start_ceph(d);
+		if (!ret && hurts_ceph(d))
+			ret = find_victim(d);
 		if (ret)
 			return ret;
 	}
@@ -453,11 +696,12 @@ int main(int argc, char **argv)
 {
 	struct drill d = {
 		.ngw = 2, .alua_type = "both", .io_timeout_ms = 1000,
+		.osd_hang_grace_s = OSD_HANG_GRACE_S,
 		.cluster_sh = DRILL_CLUSTER_SH,
 		.env = { .lunard = DRILL_LUNARD, .handler_dir = DRILL_HANDLER_DIR,
 			 .budget_s = 10 },
 	};
-	struct scenario_report reps[6];
+	struct scenario_report reps[NSCENARIOS];
 	struct drill_goals goals;
 	int n = 0, missed, ret;
 
@@ -467,7 +711,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	ret = setup(&d);
-	for (size_t i = 0; !ret && i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+	for (size_t i = 0; !ret && i < NSCENARIOS; i++)
 		if (selected(&d, scenarios[i]))
 			ret = run_scenario(&d, scenarios[i], &reps[n++]);
 	teardown(&d);

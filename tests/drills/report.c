@@ -76,8 +76,20 @@ static bool one_move_per_round(const char *name)
 	       is(name, "ceph-loss") || is(name, "planned");
 }
 
+bool report_is_ceph_fault(const char *name)
+{
+	return is(name, "osd-stop") || is(name, "osd-hang") ||
+	       is(name, "osd-kill") || is(name, "mon-restart");
+}
+
 int64_t report_pause_bound_ms(const struct drill_goals *g, const char *name)
 {
+	if (is(name, "osd-stop"))
+		return g->osd_stop_ms + g->takeover_slack_ms;
+	if (is(name, "osd-hang"))
+		return g->osd_hang_pause_ms;
+	if (report_is_ceph_fault(name))
+		return g->ceph_fault_pause_ms;
 	if (is(name, "planned"))
 		return g->planned_pause_ms - 1;	/* "under 1 s" */
 	if (is(name, "disagree"))
@@ -85,6 +97,25 @@ int64_t report_pause_bound_ms(const struct drill_goals *g, const char *name)
 	if (is(name, "restart"))
 		return g->io_timeout_ms + g->takeover_slack_ms;
 	return g->io_timeout_ms + g->holddown_ms + g->takeover_slack_ms;
+}
+
+/* The least pause an OSD fault must cause (0: none). */
+static int64_t fault_min_ms(const struct drill_goals *g, const char *name)
+{
+	if (is(name, "osd-stop"))
+		return g->osd_stop_ms / 2;
+	if (is(name, "osd-hang"))
+		return g->osd_hang_min_ms;
+	return 0;
+}
+
+/* The first round whose pause is under min, or -1. */
+static int first_short_pause(const struct scenario_report *rep, int64_t min)
+{
+	for (unsigned int i = 0; i < rep->rounds; i++)
+		if (rep->r[i].pause_ms < min)
+			return (int)i;
+	return -1;
 }
 
 /* The first round whose pause is over the bound, or -1. */
@@ -102,7 +133,7 @@ const char *report_missed_goal(const struct scenario_report *rep,
 {
 	struct dist take = distribution(rep, offsetof(struct round, takeover_ms));
 	int64_t bound = report_pause_bound_ms(goals, rep->name);
-	int slow = first_long_pause(rep, bound);
+	int slow = first_long_pause(rep, bound), short_;
 
 	if (detail && detail_size)
 		detail[0] = 0;
@@ -110,6 +141,20 @@ const char *report_missed_goal(const struct scenario_report *rep,
 		return "I/O did not resume in some rounds";
 	if (rep->lost || rep->stale)
 		return "lost or stale writes";
+	short_ = first_short_pause(rep, fault_min_ms(goals, rep->name));
+	if (short_ >= 0) {
+		if (detail)
+			snprintf(detail, detail_size, "round %d paused %lld ms, at least %lld expected",
+				 short_ + 1, (long long)rep->r[short_].pause_ms,
+				 (long long)fault_min_ms(goals, rep->name));
+		return "the fault never reached the initiator's writes";
+	}
+	if (report_is_ceph_fault(rep->name) && rep->transitions)
+		return "the lock moved on a Ceph fault";
+	if (report_is_ceph_fault(rep->name) && rep->path_failures)
+		return "the initiator failed a path on a Ceph fault";
+	if (report_is_ceph_fault(rep->name) && rep->io_errors)
+		return "the initiator saw I/O errors";
 	if (slow >= 0) {
 		if (detail)
 			snprintf(detail, detail_size, "round %d paused %lld ms, bound %lld ms",
@@ -149,6 +194,9 @@ static void print_json(const struct scenario_report *rep,
 	print_dist_json("detect_ms", distribution(rep, offsetof(struct round, detect_ms)), ",");
 	printf("\"writes_acked\":%llu,\"chunks_verified\":%llu,",
 	       (unsigned long long)rep->acked, (unsigned long long)rep->verified);
+	printf("\"io_errors\":%llu,\"path_failures\":%llu,",
+	       (unsigned long long)rep->io_errors,
+	       (unsigned long long)rep->path_failures);
 	printf("\"lost_writes\":%llu,\"stale_writes\":%llu,\"lock_transitions\":%u,"
 	       "\"transitions_per_min\":%.2f,\"goal_met\":%s",
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
@@ -167,13 +215,15 @@ static void print_text(const struct scenario_report *rep,
 	char detail[128];
 	const char *missed = report_missed_goal(rep, goals, detail, sizeof(detail));
 
-	printf("%-9s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld (bound %lld)  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  lock transitions %u (%.1f/min)  %s%s%s%s\n",
+	printf("%-11s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld (bound %lld)  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  I/O errors %llu, failed paths %llu  lock transitions %u (%.1f/min)  %s%s%s%s\n",
 	       rep->name, rep->rounds, rep->failed, (long long)p.p50,
 	       (long long)p.p99, (long long)p.max,
 	       (long long)report_pause_bound_ms(goals, rep->name),
 	       (long long)t.p50, (long long)t.max, (long long)d.p50,
 	       (unsigned long long)rep->acked, (unsigned long long)rep->verified,
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
+	       (unsigned long long)rep->io_errors,
+	       (unsigned long long)rep->path_failures,
 	       rep->transitions, per_minute(rep), missed ? "GOAL MISSED: " : "ok",
 	       missed ? missed : "", detail[0] ? ": " : "", detail);
 }

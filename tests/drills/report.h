@@ -14,6 +14,16 @@
  * the gateway may take (fencing the old owner, taking the lock, writing
  * the tag).  Also: kill/freeze takeovers at the gateway < 5 s, at most 2
  * lock transitions a minute in disagree, one lock move per round.
+ *
+ * Ceph's own faults (osd-stop, osd-hang, osd-kill, mon-restart: the
+ * gateways are fine) move nothing: no lock transition, no failed path, no
+ * I/O error at the initiator; the pause is what Ceph takes, bounded by
+ *   osd-stop                    osd_stop_ms + takeover slack
+ *   osd-hang                    osd_hang_pause_ms
+ *   osd-kill, mon-restart       ceph_fault_pause_ms
+ * and an OSD fault that stops the OSD serving the initiator's writes
+ * must show in the pause, or the drill did not test what it says:
+ *   osd-stop >= osd_stop_ms / 2, osd-hang >= osd_hang_min_ms.
  */
 #ifndef LUNAR_DRILL_REPORT_H
 #define LUNAR_DRILL_REPORT_H
@@ -36,6 +46,7 @@ struct scenario_report {
 	struct round r[REPORT_MAX_ROUNDS];
 	uint64_t acked, verified;	/* writes acknowledged, chunks read back */
 	uint64_t lost, stale;
+	uint64_t io_errors, path_failures;	/* at the initiator */
 	unsigned int transitions;
 	int64_t duration_ms;
 };
@@ -46,7 +57,14 @@ struct drill_goals {
 	unsigned int holddown_ms;	/* implicit takeover; 0 with STPG */
 	unsigned int takeover_slack_ms;
 	unsigned int planned_pause_ms;
+	unsigned int osd_stop_ms;	/* how long osd-stop stops an OSD */
+	unsigned int osd_hang_pause_ms;
+	unsigned int osd_hang_min_ms;	/* half the heartbeat grace */
+	unsigned int ceph_fault_pause_ms;
 };
+
+/* Scenarios that hurt Ceph, not a gateway. */
+bool report_is_ceph_fault(const char *name);
 
 #define REPORT_TAKEOVER_SLACK_MS 1000
 #define REPORT_PLANNED_PAUSE_MS 1000

@@ -17,14 +17,19 @@ static const struct drill_goals stpg = {
 	.io_timeout_ms = 1000, .holddown_ms = 0,
 	.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS,
 	.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
+	.osd_stop_ms = 3000, .osd_hang_pause_ms = 29500, .osd_hang_min_ms = 0,
+	.ceph_fault_pause_ms = 10000,
 };
 static const struct drill_goals implicit = {
 	.io_timeout_ms = 1000, .holddown_ms = 2000,
 	.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS,
 	.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
+	.osd_stop_ms = 3000, .osd_hang_pause_ms = 29500, .osd_hang_min_ms = 0,
+	.ceph_fault_pause_ms = 10000,
 };
 
-/* Three clean rounds with these pauses, one lock move each (none in disagree). */
+/* Three clean rounds with these pauses, one lock move each (none in
+ * disagree or on a Ceph fault). */
 static void three_rounds(struct scenario_report *rep, const char *name,
 			 int64_t a, int64_t b, int64_t c)
 {
@@ -36,7 +41,8 @@ static void three_rounds(struct scenario_report *rep, const char *name,
 
 		report_round(rep, &r, true);
 	}
-	rep->transitions = strcmp(name, "disagree") ? 3 : 0;
+	rep->transitions = strcmp(name, "disagree") &&
+			   !report_is_ceph_fault(name) ? 3 : 0;
 }
 
 static void test_bounds(void **state)
@@ -50,6 +56,10 @@ static void test_bounds(void **state)
 	assert_int_equal(report_pause_bound_ms(&stpg, "disagree"), 1000);
 	assert_int_equal(report_pause_bound_ms(&implicit, "kill"), 4000);
 	assert_int_equal(report_pause_bound_ms(&implicit, "restart"), 2000);
+	assert_int_equal(report_pause_bound_ms(&implicit, "osd-stop"), 4000);
+	assert_int_equal(report_pause_bound_ms(&implicit, "osd-hang"), 29500);
+	assert_int_equal(report_pause_bound_ms(&implicit, "osd-kill"), 10000);
+	assert_int_equal(report_pause_bound_ms(&implicit, "mon-restart"), 10000);
 }
 
 /* Each scenario passes at its bound and fails one millisecond over it. */
@@ -57,6 +67,7 @@ static void test_every_scenario_pause_is_bounded(void **state)
 {
 	static const char *const names[] = {
 		"kill", "freeze", "ceph-loss", "planned", "disagree", "restart",
+		"osd-stop", "osd-hang", "osd-kill", "mon-restart",
 	};
 	const struct drill_goals *sets[] = { &stpg, &implicit };
 	struct scenario_report rep;
@@ -67,9 +78,9 @@ static void test_every_scenario_pause_is_bounded(void **state)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			int64_t bound = report_pause_bound_ms(sets[g], names[i]);
 
-			three_rounds(&rep, names[i], 10, bound, 20);
+			three_rounds(&rep, names[i], bound - 1, bound, bound - 2);
 			assert_null(report_missed_goal(&rep, sets[g], NULL, 0));
-			three_rounds(&rep, names[i], 10, 20, bound + 1);
+			three_rounds(&rep, names[i], bound - 1, bound - 2, bound + 1);
 			assert_non_null(report_missed_goal(&rep, sets[g], detail,
 							   sizeof(detail)));
 			assert_non_null(strstr(detail, "round 3 paused"));
@@ -95,12 +106,43 @@ static void test_other_goals(void **state)
 	assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
 }
 
+/* Ceph's own faults move nothing: no lock, no path, no I/O error. */
+static void test_ceph_faults_move_nothing(void **state)
+{
+	static const char *const names[] = {
+		"osd-stop", "osd-hang", "osd-kill", "mon-restart",
+	};
+	struct scenario_report rep;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_true(report_is_ceph_fault(names[i]));
+		three_rounds(&rep, names[i], 2000, 2000, 2000);
+		assert_null(report_missed_goal(&rep, &stpg, NULL, 0));
+		rep.transitions = 1;
+		assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
+		three_rounds(&rep, names[i], 2000, 2000, 2000);
+		rep.path_failures = 1;
+		assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
+		three_rounds(&rep, names[i], 2000, 2000, 2000);
+		rep.io_errors = 1;
+		assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
+	}
+	three_rounds(&rep, "osd-stop", 3000, 1499, 3000);	/* missed the OSD */
+	assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
+	assert_false(report_is_ceph_fault("ceph-loss"));
+	three_rounds(&rep, "kill", 1000, 1000, 1000);
+	rep.path_failures = 1;	/* a gateway fault fails the path: fine */
+	assert_null(report_missed_goal(&rep, &stpg, NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_every_scenario_pause_is_bounded),
 		cmocka_unit_test(test_other_goals),
+		cmocka_unit_test(test_ceph_faults_move_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
