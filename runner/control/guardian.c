@@ -15,10 +15,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host_lock.h"
+#include "runner/clock.h"
 #include "runner/log.h"
 
 /* "+<hba>/<dev>": hba is "user_<n>", dev at most 127 bytes. */
@@ -105,14 +105,6 @@ static int on_death(GHashTable *watched, guardian_fail_fn fail,
 	return n;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct guard_state {
 	pid_t lunard;
 	const struct guardian_duty *duty;
@@ -129,7 +121,7 @@ static int hang_wait_ms(const struct guard_state *gs)
 	if (gs->killed || !gs->lunard || !gs->duty->hang_ms ||
 	    !g_hash_table_size(gs->watched))
 		return -1;
-	left = gs->heard_ms + gs->duty->hang_ms - now_ms();
+	left = gs->heard_ms + gs->duty->hang_ms - monotonic_ms();
 	return left > 0 ? (int)left : 0;
 }
 
@@ -140,7 +132,7 @@ static int hang_wait_ms(const struct guard_state *gs)
 static void kill_hung(struct guard_state *gs)
 {
 	lunar_err(NULL, "lunard (pid %d) silent for %lld ms with %u shared LUN(s): stopped or hung; killing it so their initiators move to another gateway",
-		  (int)gs->lunard, (long long)(now_ms() - gs->heard_ms),
+		  (int)gs->lunard, (long long)(monotonic_ms() - gs->heard_ms),
 		  g_hash_table_size(gs->watched));
 	if (kill(gs->lunard, SIGKILL))
 		lunar_err(NULL, "cannot kill lunard (pid %d): %s; its initiators wait for the kernel's cmd_time_out",
@@ -158,7 +150,7 @@ static int take_record(int sock, struct guard_state *gs)
 		return errno == EINTR || errno == EAGAIN ? 1 : -1;
 	if (n == 0)
 		return -1;
-	gs->heard_ms = now_ms();
+	gs->heard_ms = monotonic_ms();
 	msg[n] = '\0';
 	if (!strcmp(msg, GUARD_BYE))
 		return 0;
@@ -178,7 +170,7 @@ int guardian_serve(int sock, pid_t lunard, const struct guardian_duty *duty)
 		.duty = duty,
 		.watched = g_hash_table_new_full(g_str_hash, g_str_equal,
 						 g_free, NULL),
-		.heard_ms = now_ms(),
+		.heard_ms = monotonic_ms(),
 	};
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	int ret = 0, state = 1;

@@ -208,12 +208,21 @@ static bool selected(const struct drill *d, const char *scen)
 	return !strcmp(d->scenario, "all") && (strcmp(scen, "planned") || has_stpg(d));
 }
 
+/* osd-hang's heartbeat grace and interval (Ceph's when not shortened). */
+static unsigned int hang_grace_s(const struct drill *d)
+{
+	return d->osd_hang_grace_s ? d->osd_hang_grace_s : CEPH_GRACE_S;
+}
+
+static unsigned int hang_interval_s(const struct drill *d)
+{
+	return d->osd_hang_grace_s ? OSD_HANG_INTERVAL_S : CEPH_INTERVAL_S;
+}
+
 /* The longest osd-hang's OSD may go unnoticed: grace plus one interval. */
 static unsigned int osd_hang_detect_ms(const struct drill *d)
 {
-	if (!d->osd_hang_grace_s)
-		return (CEPH_GRACE_S + CEPH_INTERVAL_S) * 1000;
-	return (d->osd_hang_grace_s + OSD_HANG_INTERVAL_S) * 1000;
+	return (hang_grace_s(d) + hang_interval_s(d)) * 1000;
 }
 
 /* osd-stop's stop: 2 s less than the backend op timeout, at least 1 s. */
@@ -235,8 +244,7 @@ static struct drill_goals goals_of(const struct drill *d)
 		.osd_stop_ms = osd_stop_ms(),
 		.ceph_fault_pause_ms = CEPH_FAULT_PAUSE_MS,
 		.osd_hang_pause_ms = osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS,
-		.osd_hang_min_ms = (d->osd_hang_grace_s ? d->osd_hang_grace_s :
-				    CEPH_GRACE_S) * 1000 / 2,
+		.osd_hang_min_ms = hang_grace_s(d) * 1000 / 2,
 	};
 }
 
@@ -391,20 +399,32 @@ static void hurt(struct drill *d, const char *scen, int owner)
 	}
 }
 
+/*
+ * Write a while, then start measuring: the path in use before the event,
+ * or -1 (logged) when there is none.
+ */
+static int begin_round(struct drill *d, const char *scen)
+{
+	struct mpath *m = &d->mp[0];
+
+	run_io(d, 300);
+	if (m->cur < 0) {
+		fprintf(stderr, "lunar-drill: %s: no path in use before the event\n", scen);
+		return -1;
+	}
+	mpath_mark(m);
+	return m->cur;
+}
+
 /* One round of a failover scenario; false if I/O never came back. */
 static bool failover_round(struct drill *d, const char *scen, struct round *r)
 {
 	struct mpath *m = &d->mp[0];
-	int owner;
+	int owner = begin_round(d, scen);
 	int64_t t0, acked;
 
-	run_io(d, 300);
-	owner = m->cur;
-	if (owner < 0) {
-		fprintf(stderr, "lunar-drill: %s: no path in use before the event\n", scen);
+	if (owner < 0)
 		return false;
-	}
-	mpath_mark(m);
 	t0 = monotonic_ms();
 	hurt(d, scen, owner);
 	acked = await_other_path(d, owner);
@@ -457,6 +477,17 @@ static int signal_victim(struct drill *d, const char *sig)
 	return ceph_ctl(d, "signal", args);
 }
 
+/* Stop the victim OSD for ms of I/O, then continue it. */
+static int stop_victim(struct drill *d, unsigned int ms)
+{
+	int ret = signal_victim(d, "STOP");
+
+	if (ret)
+		return ret;
+	run_io(d, ms);
+	return signal_victim(d, "CONT");
+}
+
 /* d->victim from cluster.sh primary; 0 or -EIO. */
 static int find_victim(struct drill *d)
 {
@@ -502,11 +533,7 @@ static int hang_osd(struct drill *d)
 	if (d->osd_hang_grace_s)
 		ret = set_heartbeat(d, d->osd_hang_grace_s, OSD_HANG_INTERVAL_S);
 	if (!ret)
-		ret = signal_victim(d, "STOP");
-	if (ret)
-		return ret;
-	run_io(d, osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS);
-	ret = signal_victim(d, "CONT");
+		ret = stop_victim(d, osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS);
 	if (!ret && d->osd_hang_grace_s)
 		ret = set_heartbeat(d, 0, 0);
 	return ret;
@@ -515,15 +542,8 @@ static int hang_osd(struct drill *d)
 /* Hurt Ceph as scen says, with I/O going on throughout. */
 static int hurt_ceph(struct drill *d, const char *scen)
 {
-	int ret;
-
-	if (!strcmp(scen, "osd-stop")) {
-		ret = signal_victim(d, "STOP");
-		if (ret)
-			return ret;
-		run_io(d, osd_stop_ms());
-		return signal_victim(d, "CONT");
-	}
+	if (!strcmp(scen, "osd-stop"))
+		return stop_victim(d, osd_stop_ms());
 	if (!strcmp(scen, "osd-hang"))
 		return hang_osd(d);
 	if (!strcmp(scen, "mon-restart"))
@@ -536,12 +556,8 @@ static bool ceph_fault_round(struct drill *d, const char *scen, struct round *r)
 {
 	struct mpath *m = &d->mp[0];
 
-	run_io(d, 300);
-	if (m->cur < 0) {
-		fprintf(stderr, "lunar-drill: %s: no path in use before the event\n", scen);
+	if (begin_round(d, scen) < 0)
 		return false;
-	}
-	mpath_mark(m);
 	if (hurt_ceph(d, scen)) {
 		fprintf(stderr, "lunar-drill: %s: cluster.sh failed (see %s/ceph.log)\n",
 			scen, d->workdir);

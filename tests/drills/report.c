@@ -149,12 +149,14 @@ const char *report_missed_goal(const struct scenario_report *rep,
 				 (long long)fault_min_ms(goals, rep->name));
 		return "the fault never reached the initiator's writes";
 	}
-	if (report_is_ceph_fault(rep->name) && rep->transitions)
-		return "the lock moved on a Ceph fault";
-	if (report_is_ceph_fault(rep->name) && rep->path_failures)
-		return "the initiator failed a path on a Ceph fault";
-	if (report_is_ceph_fault(rep->name) && rep->io_errors)
-		return "the initiator saw I/O errors";
+	if (report_is_ceph_fault(rep->name)) {
+		if (rep->transitions)
+			return "the lock moved on a Ceph fault";
+		if (rep->path_failures)
+			return "the initiator failed a path on a Ceph fault";
+		if (rep->io_errors)
+			return "the initiator saw I/O errors";
+	}
 	if (slow >= 0) {
 		if (detail)
 			snprintf(detail, detail_size, "round %d paused %lld ms, bound %lld ms",
