@@ -220,6 +220,12 @@ void cluster_lock_before_reopen(struct tcmu_device *dev)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/*
+ * After a reopen, a lock held before it is taken again only if it is
+ * still this gateway's or nobody's (recheck): while the old client was
+ * stuck (a stopped lunard, a stalled backend) another gateway may have
+ * fenced it and taken over, and taking it back would fence that one.
+ */
 void cluster_lock_resume(struct tcmu_device *dev)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
@@ -227,8 +233,10 @@ void cluster_lock_resume(struct tcmu_device *dev)
 
 	pthread_mutex_lock(&l->mu);
 	again = l->want;
-	if (again)
+	if (again) {
 		l->want_pending = true;
+		l->recheck = true;
+	}
 	pthread_mutex_unlock(&l->mu);
 	if (again)
 		agent_kick(dev);
@@ -305,10 +313,11 @@ static void refresh_owner(struct tcmu_device *dev)
 }
 
 /*
- * In ACQUIRING (so cluster_lock_contend() asks for nothing more meanwhile): an
- * implicit acquisition asked for because nobody seemed to hold the
- * lock: look again, another gateway may have taken it since the owner was
- * last read.  Then the hold-down applies instead.
+ * In ACQUIRING (so cluster_lock_contend() asks for nothing more meanwhile):
+ * an acquisition asked for because nobody seemed to hold the lock (an
+ * implicit one) or because this gateway held it before a reopen: look
+ * again, another gateway may have taken it since.  Then this gateway
+ * stays standby (implicit: the hold-down applies).
  */
 static bool still_free(struct tcmu_device *dev)
 {
@@ -317,13 +326,14 @@ static bool still_free(struct tcmu_device *dev)
 	refresh_owner(dev);
 	owner = cluster_lock_owner(dev);
 	if (owner < 0 || owner == ha_cluster_lock(dev)->local_tag) {
-		lunar_info(dev, "I/O arrived and no gateway holds the lock; taking it");
+		lunar_info(dev, "no other gateway holds the cluster lock; taking it");
 		return true;
 	}
 	pthread_mutex_lock(&ha_cluster_lock(dev)->mu);
 	ha_cluster_lock(dev)->want = false;
 	set_state(dev, CLUSTER_UNLOCKED);
 	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
+	lunar_info(dev, "group %d holds the cluster lock now; staying standby", owner);
 	return false;
 }
 

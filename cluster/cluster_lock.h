@@ -64,7 +64,7 @@ struct cluster_lock {
 	int state;			/* enum cluster_lock_state; atomic */
 	bool want;			/* agent: acquire (true) or release */
 	bool want_pending;
-	bool recheck;			/* implicit, owner thought absent */
+	bool recheck;			/* read the owner before taking */
 	int owner;			/* cached get_lock_tag(); atomic */
 	int64_t doubt_since_ms;		/* held, not confirmed since; atomic */
 
@@ -143,7 +143,9 @@ void cluster_lock_before_reopen(struct tcmu_device *dev);
 
 /*
  * After a reopen: ask for the lock again if this gateway was meant to hold
- * it (it held it, or an acquisition was under way).  Any thread.
+ * it (it held it, or an acquisition was under way), to be taken only if
+ * the owner's tag still names this gateway or nobody: another gateway may
+ * have taken over while the old client was stuck.  Any thread.
  */
 void cluster_lock_resume(struct tcmu_device *dev);
 

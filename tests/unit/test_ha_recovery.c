@@ -4,7 +4,8 @@
  * command thread's tick hands a drained device to the agent, which
  * reopens the handler, retrying a failed open with backoff, and serving
  * resumes; a request while one is under way changes nothing; a cluster
- * lock held before the reopen is asked for again after it.  The test
+ * lock held before the reopen is asked for again after it, and taken
+ * only if no other gateway took it meanwhile.  The test
  * calls the tick and recovery_step() where the command thread and the
  * agent would, except for the backoff, which needs the agent's sleep.
  */
@@ -156,6 +157,34 @@ static void test_held_lock_taken_again_after_reopen(void **state)
 	assert_true(cluster_lock_is_held(dev));
 }
 
+/*
+ * Held before the reopen, but another gateway took it over while the old
+ * client was stuck (its tag is on the image): not taken back, which
+ * would fence the gateway now serving (seen in lunar-drill's soak: a
+ * frozen lunard thawed after the takeover, reopened on a command timeout
+ * and took the lock back).
+ */
+static void test_lock_taken_over_meanwhile_not_taken_back(void **state)
+{
+	(void)state;
+	cluster_lock_enable(dev, 1, 100);
+	cluster_lock_step(dev);
+	cluster_lock_contend(dev);
+	cluster_lock_step(dev);
+	assert_true(cluster_lock_is_held(dev));
+
+	request_and_drain();
+	/* The other gateway fenced our client and took the lock. */
+	dev->backend.owner = 2;
+	dev->backend.state = TCMUR_DEV_LOCK_UNLOCKED;
+	recovery_step(dev);
+	cluster_lock_step(dev);
+	assert_int_equal(dev->calls[FAKE_LOCK], 1);
+	assert_false(cluster_lock_is_held(dev));
+	assert_false(cluster_lock_wanted(dev));
+	assert_int_equal(cluster_lock_owner(dev), 2);
+}
+
 /* One not held is not taken after the reopen. */
 static void test_unheld_lock_stays_free_after_reopen(void **state)
 {
@@ -177,6 +206,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_while_active_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_reopen_retried_with_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_lock_taken_again_after_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_taken_over_meanwhile_not_taken_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unheld_lock_stays_free_after_reopen, setup, teardown),
 	};
 
