@@ -23,7 +23,8 @@
 #
 # Environment for start: WITH_MGR=1 (default 0), OSDS (1), POOL_SIZE
 # (replicas, 1; min size 1), POOL (rbd, created and initialised for RBD;
-# empty: none), IMG (empty: no image) and IMG_SIZE (64M), OSD_BYTES
+# empty: none), IMG (images to create, space-separated; empty: none) and
+# IMG_SIZE (64M each), OSD_BYTES
 # (memstore capacity, 2G), EXTRA_CONF (lines appended to [global]).  Exit
 # status 77 when Ceph is not installed.
 set -euo pipefail
@@ -261,8 +262,11 @@ make_pool() {
 	ceph -c "$conf" osd pool create "$pool" 8 8 >/dev/null 2>&1 ||
 		die "cannot create pool $pool"
 	rbd -c "$conf" pool init "$pool" || die "cannot initialise pool $pool for RBD"
-	[ -z "${IMG:-}" ] || rbd -c "$conf" create --size "${IMG_SIZE:-64M}" "$pool/$IMG" ||
-		die "cannot create image $pool/$IMG"
+	local img
+	for img in ${IMG:-}; do
+		rbd -c "$conf" create --size "${IMG_SIZE:-64M}" "$pool/$img" ||
+			die "cannot create image $pool/$img"
+	done
 }
 
 cmd=${1:-}

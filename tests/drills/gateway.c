@@ -154,18 +154,35 @@ int gateway_restore(struct gateway *g)
 	return ret;
 }
 
-unsigned int gateway_lock_acquisitions(const struct gateway *g)
+unsigned int gateway_lock_acquisitions(const struct gateway *g, const char *device)
 {
-	char line[1024];
+	char line[1024], label[80];
 	unsigned int n = 0;
 	FILE *f = fopen(g->log, "r");
 
 	if (!f)
 		return 0;
+	/* Log lines name a device "<handler>/<name>: " (runner/device.c). */
+	snprintf(label, sizeof(label), "/%s-", device ? device : "");
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "cluster lock acquired") != NULL;
+		n += strstr(line, "cluster lock acquired") &&
+		     (!device || strstr(line, label));
 	fclose(f);
 	return n;
+}
+
+bool gateway_exited(struct gateway *g)
+{
+	int status;
+
+	if (g->pid <= 0 || waitpid(g->pid, &status, WNOHANG) != g->pid)
+		return false;
+	g->pid = 0;
+	g->frozen = false;
+	g->unclean++;
+	fprintf(stderr, "lunar-drill: gateway %d exited by itself (wait status %#x; %s)\n",
+		g->index + 1, (unsigned int)status, g->err);
+	return true;
 }
 
 bool gateway_sanitizer_report(const struct gateway *g, char *line, size_t size)

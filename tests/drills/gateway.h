@@ -57,8 +57,17 @@ void gateway_thaw(struct gateway *g);
 /* Drop / restore this gateway's traffic to Ceph.  0 or -errno. */
 int gateway_cut(struct gateway *g);
 int gateway_restore(struct gateway *g);
-/* "cluster lock acquired" lines in its log so far. */
-unsigned int gateway_lock_acquisitions(const struct gateway *g);
+/*
+ * "cluster lock acquired" lines in its log so far, of every device or
+ * (device not NULL) of the devices whose names start "device-" (the
+ * initiator's path name, mpath.h).
+ */
+unsigned int gateway_lock_acquisitions(const struct gateway *g, const char *device);
+/*
+ * Whether its lunard ended by itself since it was started: reaped, then
+ * counted in g->unclean and logged.
+ */
+bool gateway_exited(struct gateway *g);
 /*
  * The first line of an AddressSanitizer, LeakSanitizer or UBSan report in
  * its output (a sanitizer build's lunard, killed or not), into line

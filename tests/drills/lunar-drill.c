@@ -31,6 +31,15 @@
  * ceph-loss and planned, none and no failed path or I/O error on a Ceph
  * fault); 77 ("SKIP:") without Ceph.  "all" is every gateway scenario the
  * ALUA type has: planned moves need explicit ALUA.
+ *
+ * soak (--soak-s S --soak-period-s P [--luns N]): N LUNs (4; images
+ * drill, drill1, ...) on the Ceph-fault cluster, their initiators
+ * preferring alternate gateways, and every P seconds for S seconds one
+ * fault in turn: kill, freeze, planned (LUN 0 moved) of the gateway
+ * serving LUN 0, and a clean restart of the next OSD; every chunk of
+ * every LUN read back after each, the gateways' descriptors, sockets,
+ * threads and memory sampled (soak.h has the goals).  Its initiator
+ * timeout is 10 s unless --io-timeout-ms says otherwise.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,9 +55,19 @@
 #include "gateway.h"
 #include "ledger.h"
 #include "mpath.h"
+#include "procstat.h"
 #include "report.h"
+#include "soak.h"
 
 #define MAX_GW MPATH_MAX_PATHS
+#define MAX_LUNS 8	/* at least 2: disagree's initiators */
+#define SOAK_LUNS 4
+/*
+ * The soak's initiator gives a command 10 s before it fails the path:
+ * longer than an OSD restart's pause (~4 s), so only the gateway faults
+ * move LUNs, and shorter than Linux's 30 s.
+ */
+#define SOAK_IO_TIMEOUT_MS 10000
 #define IMAGE_SIZE (64ull << 20)
 #define QD 8
 #define CHUNKS_PER_SLOT 8
@@ -72,13 +91,21 @@ struct drill {
 	const char *cluster_sh;
 	char workdir[256];
 	char own_conf[320];
-	char cfgstring[512];
+	/* LUN k: image drill (k = 0) or drill<k>, written by initiator
+	 * mp[k] over paths[k] (devices named lun, lun1, ...); only the
+	 * soak writes more than one.  disagree's second initiator mp[1]
+	 * shares LUN 0's paths. */
+	unsigned int nluns;
+	char cfgstring[MAX_LUNS][512];
+	char lun_name[MAX_LUNS][16];
+	struct mpath_path paths[MAX_LUNS][MAX_GW];
+	struct mpath mp[MAX_LUNS];
+	int nmp;		/* initiators writing */
+	unsigned int soak_s, soak_period_s;
+	unsigned int osd_restarts;	/* the soak's, so far */
 	struct gateway_env env;
 	struct gateway gw[MAX_GW];
 	struct ledger ledger;
-	struct mpath_path paths[MAX_GW];
-	struct mpath mp[2];
-	int nmp;
 };
 
 /* The Ceph faults last, osd-kill at the very end (it cannot be undone). */
@@ -120,9 +147,10 @@ static void usage(const char *argv0)
 		"  [--io-timeout-ms MS] [--osd-hang-grace S (0: Ceph's default)]\n"
 		"  [--ceph-conf PATH] [--lunard PATH]\n"
 		"  [--handler-path DIR] [--cluster-script PATH] [--workdir DIR]\n"
+		"  [--luns N] [--soak-s S] [--soak-period-s S] (soak)\n"
 		"scenarios: kill freeze ceph-loss planned disagree restart\n"
 		"  (all: every one of these), osd-stop mon-restart osd-hang\n"
-		"  osd-kill (ceph-faults: these four)\n",
+		"  osd-kill (ceph-faults: these four), soak\n",
 		argv0);
 }
 
@@ -135,10 +163,15 @@ static bool has_stpg(const struct drill *d)
 	return strcmp(d->alua_type, "implicit") != 0;
 }
 
-/* The Ceph-fault scenarios are selected (they need their own Ceph). */
+static bool soaks(const struct drill *d)
+{
+	return !strcmp(d->scenario, "soak");
+}
+
+/* Ceph's faults are selected (they need their own Ceph). */
 static bool hurts_ceph(const struct drill *d)
 {
-	return !strcmp(d->scenario, "ceph-faults") ||
+	return !strcmp(d->scenario, "ceph-faults") || soaks(d) ||
 	       report_is_ceph_fault(d->scenario);
 }
 
@@ -158,6 +191,9 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		{ "handler-path", required_argument, NULL, 'H' },
 		{ "cluster-script", required_argument, NULL, 'C' },
 		{ "workdir", required_argument, NULL, 'w' },
+		{ "luns", required_argument, NULL, 'L' },
+		{ "soak-s", required_argument, NULL, 'S' },
+		{ "soak-period-s", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -177,15 +213,28 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		case 'H': d->env.handler_dir = optarg; break;
 		case 'C': d->cluster_sh = optarg; break;
 		case 'w': snprintf(d->workdir, sizeof(d->workdir), "%s", optarg); break;
+		case 'L': d->nluns = (unsigned int)atoi(optarg); break;
+		case 'S': d->soak_s = (unsigned int)atoi(optarg); break;
+		case 'P': d->soak_period_s = (unsigned int)atoi(optarg); break;
 		default: return -EINVAL;
 		}
 	}
-	if (!d->scenario || !d->rounds || d->ngw < 2 || d->ngw > MAX_GW ||
+	if (!d->scenario || (!d->rounds && !soaks(d)) || d->ngw < 2 || d->ngw > MAX_GW ||
 	    (strcmp(d->alua_type, "implicit") && strcmp(d->alua_type, "explicit") &&
 	     strcmp(d->alua_type, "both")) || budget_set_s(d->env.budget_s))
 		return -EINVAL;
 	if (!strcmp(d->scenario, "planned") && !has_stpg(d)) {
 		fprintf(stderr, "lunar-drill: planned moves need explicit ALUA (--alua explicit|both)\n");
+		return -EINVAL;
+	}
+	if (!d->nluns)
+		d->nluns = soaks(d) ? SOAK_LUNS : 1;
+	if (!d->io_timeout_ms)
+		d->io_timeout_ms = soaks(d) ? SOAK_IO_TIMEOUT_MS : 1000;
+	if (d->nluns > MAX_LUNS || (d->nluns > 1 && !soaks(d)) ||
+	    (soaks(d) && (d->json || !d->soak_s || !d->soak_period_s))) {
+		fprintf(stderr, "lunar-drill: --luns (1-%d) is the soak's; the soak needs --soak-s and --soak-period-s and prints text\n",
+			MAX_LUNS);
 		return -EINVAL;
 	}
 	if (hurts_ceph(d) && d->ceph_conf) {
@@ -233,13 +282,19 @@ static unsigned int osd_stop_ms(void)
 	return op_ms > 3000 ? op_ms - 2000 : 1000;
 }
 
-/* report.h's bounds for this set-up. */
+/*
+ * report.h's bounds for this set-up.  With several LUNs the takeover
+ * slack grows by 1 s a LUN: each LUN failing over at once fences its old
+ * owner, and each blocklist may wait for its own monitor proposal (1 s
+ * apart at Ceph's defaults).
+ */
 static struct drill_goals goals_of(const struct drill *d)
 {
 	return (struct drill_goals){
 		.io_timeout_ms = d->io_timeout_ms,
 		.holddown_ms = has_stpg(d) ? 0 : budget_holddown_ms(),
-		.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS,
+		.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS *
+				     (d->nluns == 1 ? 1 : d->nluns + 1),
 		.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
 		.osd_stop_ms = osd_stop_ms(),
 		.ceph_fault_pause_ms = CEPH_FAULT_PAUSE_MS,
@@ -260,20 +315,24 @@ static struct drill_goals goals_of(const struct drill *d)
 static int start_ceph(struct drill *d)
 {
 	const char *layout = hurts_ceph(d) ? "OSDS=3 POOL_SIZE=2" : "OSDS=1";
+	char images[MAX_LUNS * 8] = "drill";
 	/* All OSDs share one host here: let each report a failed peer as
 	 * OSDs on different hosts would (the monitor wants two reporters
 	 * from different subtrees, host by default). */
 	const char *timers = hurts_ceph(d) ?
 		"mon osd reporter subtree level = osd\n" :
 		"osd heartbeat grace = 3\nosd heartbeat interval = 1\n";
-	char cmd[1024];
+	char cmd[1200];
 	int st;
 
+	for (unsigned int k = 1; k < d->nluns; k++)
+		snprintf(images + strlen(images), sizeof(images) - strlen(images),
+			 " drill%u", k);
 	snprintf(d->own_conf, sizeof(d->own_conf), "%s/ceph/ceph.conf", d->workdir);
 	snprintf(cmd, sizeof(cmd),
-		 "%s WITH_MGR=0 POOL=rbd IMG=drill IMG_SIZE=64M "
+		 "%s WITH_MGR=0 POOL=rbd IMG='%s' IMG_SIZE=64M "
 		 "EXTRA_CONF='%srbd cache = false\npaxos propose interval = 1' %s start %s/ceph > %s/ceph.log 2>&1",
-		 layout, timers, d->cluster_sh, d->workdir, d->workdir);
+		 layout, images, timers, d->cluster_sh, d->workdir, d->workdir);
 	st = system(cmd);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 		return -ENOENT;
@@ -307,22 +366,26 @@ static const char *alua_spec(struct drill *d, int local, char *buf, size_t size)
 	return buf;
 }
 
-static int open_initiator(struct drill *d, struct mpath *m, int preferred,
-			  uint32_t chunk_base)
+/*
+ * An initiator writing LUN lun, preferring gateway preferred, to the
+ * chunks from chunk_base on.
+ */
+static int open_initiator(struct drill *d, struct mpath *m, unsigned int lun,
+			  int preferred, uint32_t chunk_base, const char *name)
 {
 	memset(m, 0, sizeof(*m));
 	m->npaths = d->ngw;
 	m->preferred = preferred;
 	m->explicit_alua = has_stpg(d);
 	m->io_timeout_ms = d->io_timeout_ms;
-	m->cfgstring = d->cfgstring;
+	m->cfgstring = d->cfgstring[lun];
 	m->size = IMAGE_SIZE;
-	m->name = preferred ? "initiator B" : "initiator A";
+	m->name = name;
 	m->qd = QD;
 	m->chunk_base = chunk_base;
 	m->chunks_per_slot = CHUNKS_PER_SLOT;
 	m->ledger = &d->ledger;
-	m->paths = d->paths;
+	m->paths = d->paths[lun];
 	return mpath_open(m);
 }
 
@@ -342,7 +405,7 @@ static unsigned int acquisitions(struct drill *d, int except)
 
 	for (int i = 0; i < d->ngw; i++)
 		if (i != except)
-			n += gateway_lock_acquisitions(&d->gw[i]);
+			n += gateway_lock_acquisitions(&d->gw[i], NULL);
 	return n;
 }
 
@@ -579,9 +642,52 @@ static bool disagree_round(struct drill *d, struct round *r)
 	return true;
 }
 
-static uint64_t acks(const struct drill *d)
+/* What the initiators and the read-backs counted so far. */
+struct tally {
+	uint64_t lost, stale, checked, acks, io_errors, path_failures;
+	int64_t ms;
+};
+
+static struct tally take_tally(const struct drill *d)
 {
-	return d->mp[0].st.acks + d->mp[1].st.acks;
+	struct tally t = {
+		.lost = d->ledger.lost, .stale = d->ledger.stale,
+		.checked = d->ledger.checked, .ms = monotonic_ms(),
+	};
+
+	for (int m = 0; m < d->nmp; m++) {
+		t.acks += d->mp[m].st.acks;
+		t.io_errors += d->mp[m].st.io_errors;
+		t.path_failures += d->mp[m].st.path_failures;
+	}
+	return t;
+}
+
+/* Add what was counted since before to rep. */
+static void add_tally(struct scenario_report *rep, const struct drill *d,
+		      const struct tally *before)
+{
+	struct tally now = take_tally(d);
+
+	rep->verified += now.checked - before->checked;
+	rep->acked += now.acks - before->acks;
+	rep->lost += now.lost - before->lost;
+	rep->stale += now.stale - before->stale;
+	rep->io_errors += now.io_errors - before->io_errors;
+	rep->path_failures += now.path_failures - before->path_failures;
+	rep->duration_ms += now.ms - before->ms;
+}
+
+/* Read every chunk of every initiator back; false if one did not finish. */
+static bool verify_all(struct drill *d, const char *scen)
+{
+	for (int m = 0; m < d->nmp; m++)
+		if (mpath_verify(&d->mp[m])) {
+			fprintf(stderr, "lunar-drill: %s: read-back of %s did not complete\n",
+				scen, d->mp[m].name);
+			return false;
+		}
+	return true;
 }
 
 static int run_scenario(struct drill *d, const char *scen, struct scenario_report *rep)
@@ -589,11 +695,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 	bool disagree = !strcmp(scen, "disagree");
 	unsigned int acq0;
 	int stayer = -1;
-	int64_t start = monotonic_ms();
-	uint64_t lost0 = d->ledger.lost, stale0 = d->ledger.stale;
-	uint64_t checked0 = d->ledger.checked, acks0 = acks(d);
-	uint64_t errors0 = d->mp[0].st.io_errors;
-	uint64_t failures0 = d->mp[0].st.path_failures;
+	struct tally before;
 	/* A killed memstore OSD does not come back, and a hang takes 30 s:
 	 * one round. */
 	unsigned int rounds = !strcmp(scen, "osd-kill") ||
@@ -601,8 +703,10 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 
 	report_init(rep, scen);
 	d->nmp = disagree ? 2 : 1;
-	if (disagree && open_initiator(d, &d->mp[1], 1, QD * CHUNKS_PER_SLOT))
+	if (disagree && open_initiator(d, &d->mp[1], 0, 1, QD * CHUNKS_PER_SLOT,
+				       "initiator B"))
 		return -EIO;
+	before = take_tally(d);
 	/*
 	 * On a Ceph fault the lock must stay with the gateway serving before
 	 * it (which may re-take its own lock when it reopens the image after
@@ -619,25 +723,46 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 			  report_is_ceph_fault(scen) ? ceph_fault_round(d, scen, &r) :
 			  failover_round(d, scen, &r);
 
-		for (int m = 0; m < d->nmp && ok; m++)
-			if (mpath_verify(&d->mp[m])) {
-				fprintf(stderr, "lunar-drill: %s: read-back did not complete\n", scen);
-				ok = false;
-			}
-		report_round(rep, &r, ok);
+		report_round(rep, &r, ok && verify_all(d, scen));
 		if (heal(d))
 			return -EIO;
 	}
-	rep->verified = d->ledger.checked - checked0;
-	rep->acked = acks(d) - acks0;
-	rep->lost = d->ledger.lost - lost0;
-	rep->stale = d->ledger.stale - stale0;
-	rep->io_errors = d->mp[0].st.io_errors - errors0;
-	rep->path_failures = d->mp[0].st.path_failures - failures0;
+	add_tally(rep, d, &before);
 	rep->transitions = acquisitions(d, stayer) - acq0;
-	rep->duration_ms = monotonic_ms() - start;
 	d->nmp = 1;
 	return 0;
+}
+
+/* LUN k's image, cfgstring, device names and paths. */
+static void name_lun(struct drill *d, unsigned int k)
+{
+	char image[24];
+
+	snprintf(d->lun_name[k], sizeof(d->lun_name[k]), k ? "lun%u" : "lun", k);
+	snprintf(image, sizeof(image), k ? "drill%u" : "drill", k);
+	snprintf(d->cfgstring[k], sizeof(d->cfgstring[k]), "rbd/rbd/%s;conf=%s",
+		 image, d->ceph_conf);
+	for (int i = 0; i < d->ngw; i++) {
+		d->paths[k][i].sock = d->gw[i].sock;
+		d->paths[k][i].name = d->lun_name[k];
+		alua_spec(d, i, d->paths[k][i].alua, sizeof(d->paths[k][i].alua));
+	}
+}
+
+/*
+ * One initiator per LUN, each writing its own chunks; with several LUNs
+ * their preferred gateways alternate, so each gateway owns some.
+ */
+static int open_initiators(struct drill *d)
+{
+	int ret = 0;
+
+	for (unsigned int k = 0; !ret && k < d->nluns; k++)
+		ret = open_initiator(d, &d->mp[k], k, (int)k % d->ngw,
+				     k * QD * CHUNKS_PER_SLOT,
+				     d->nluns > 1 ? d->lun_name[k] : "initiator A");
+	d->nmp = (int)d->nluns;
+	return ret;
 }
 
 static int setup(struct drill *d)
@@ -656,36 +781,182 @@ static int setup(struct drill *d)
 		if (ret)
 			return ret;
 	}
-	snprintf(d->cfgstring, sizeof(d->cfgstring), "rbd/rbd/drill;conf=%s",
-		 d->ceph_conf);
 	d->env.workdir = d->workdir;
+	for (unsigned int k = 0; k < d->nluns; k++)
+		name_lun(d, k);
 	for (int i = 0; i < d->ngw; i++) {
-		d->paths[i].sock = d->gw[i].sock;
-		d->paths[i].name = "lun";
-		alua_spec(d, i, d->paths[i].alua, sizeof(d->paths[i].alua));
 		ret = gateway_init(&d->gw[i], &d->env, i);
 		if (!ret)
 			ret = gateway_start(&d->gw[i], &d->env);
 		if (ret)
 			return ret;
 	}
-	ret = ledger_init(&d->ledger, 2 * QD * CHUNKS_PER_SLOT);
+	ret = ledger_init(&d->ledger, (d->nluns > 2 ? d->nluns : 2) * QD * CHUNKS_PER_SLOT);
 	if (!ret)
-		ret = open_initiator(d, &d->mp[0], 0, 0);
-	d->nmp = 1;
+		ret = open_initiators(d);
 	return ret;
 }
 
 static void teardown(struct drill *d)
 {
-	if (d->mp[0].paths)
-		mpath_drop_paths(&d->mp[0]);
+	for (unsigned int k = 0; k < d->nluns; k++)
+		if (d->mp[k].paths)
+			mpath_drop_paths(&d->mp[k]);
 	for (int i = 0; i < d->ngw; i++) {
 		gateway_restore(&d->gw[i]);
 		gateway_stop(&d->gw[i]);
 	}
 	stop_ceph(d);
 	ledger_free(&d->ledger);
+}
+
+/* ---- the soak (soak.h) ---------------------------------------------- */
+
+/* The soak's I/O after each fault before it is healed and checked. */
+#define SOAK_WATCH_MS 5000
+#define SOAK_WARMUP_MS 3000
+#define SOAK_OSDS 3
+
+/* Lock acquisitions of every LUN on every gateway so far. */
+static void lun_acquisitions(const struct drill *d, unsigned int acq[MAX_LUNS][MAX_GW])
+{
+	for (unsigned int k = 0; k < d->nluns; k++)
+		for (int i = 0; i < d->ngw; i++)
+			acq[k][i] = gateway_lock_acquisitions(&d->gw[i], d->lun_name[k]);
+}
+
+/*
+ * Whether fault moves LUN lun, served by gateway served, to another
+ * gateway: a kill or freeze moves every LUN of the victim; a planned
+ * move LUN 0 alone.
+ */
+static bool moves_lun(const char *fault, unsigned int lun, int served, int victim)
+{
+	if (!strcmp(fault, "planned"))
+		return lun == 0;
+	return !report_is_ceph_fault(fault) && served == victim;
+}
+
+/*
+ * Lock moves no fault called for, from the acquisitions before (acq0)
+ * and who served each LUN then (served): a LUN the fault moves
+ * (moves_lun) is taken once by another gateway, any other LUN by none;
+ * on a gateway fault nobody re-takes a lock it held (the frozen victim
+ * thawed must not), while on Ceph's a server may, reopening its image.
+ */
+static unsigned int unexpected_moves(const struct drill *d, const char *fault,
+				     int victim, const int served[MAX_LUNS],
+				     unsigned int acq0[MAX_LUNS][MAX_GW])
+{
+	bool gateway_fault = !report_is_ceph_fault(fault);
+
+	unsigned int acq[MAX_LUNS][MAX_GW], bad = 0;
+
+	lun_acquisitions(d, acq);
+	for (unsigned int k = 0; k < d->nluns; k++) {
+		unsigned int moved = 0, retaken = 0, due;
+
+		for (int i = 0; i < d->ngw; i++) {
+			if (i == served[k])
+				retaken += acq[k][i] - acq0[k][i];
+			else
+				moved += acq[k][i] - acq0[k][i];
+		}
+		due = moves_lun(fault, k, served[k], victim) ? 1 : 0;
+		bad += (moved > due ? moved - due : due - moved) +
+		       (gateway_fault ? retaken : 0);
+	}
+	return bad;
+}
+
+/* Hurt as fault says: the gateway scenarios' hurt(), or an OSD restart. */
+static int soak_hurt(struct drill *d, const char *fault, int victim)
+{
+	char osd[16];
+
+	if (!strcmp(fault, "osd-restart")) {
+		snprintf(osd, sizeof(osd), "osd.%u", d->osd_restarts++ % SOAK_OSDS);
+		return ceph_ctl(d, "restart", osd);
+	}
+	hurt(d, fault, victim);
+	return 0;
+}
+
+/* One soak fault on the gateway serving LUN 0, or on Ceph. */
+static bool soak_round(struct drill *d, const char *fault, struct round *r,
+		       unsigned int *moves)
+{
+	bool gateway_fault = !report_is_ceph_fault(fault);
+	unsigned int acq0[MAX_LUNS][MAX_GW];
+	int served[MAX_LUNS], victim = begin_round(d, fault);
+	bool ok;
+
+	if (victim < 0)
+		return false;
+	for (int k = 0; k < d->nmp; k++) {
+		mpath_mark(&d->mp[k]);
+		served[k] = d->mp[k].cur;
+	}
+	lun_acquisitions(d, acq0);
+	ok = !soak_hurt(d, fault, victim);
+	if (ok && gateway_fault && !await_other_path(d, victim)) {
+		fprintf(stderr, "lunar-drill: soak %s: no write acknowledged through another gateway within %d ms\n",
+			fault, RECOVER_TIMEOUT_MS);
+		ok = false;
+	}
+	run_io(d, SOAK_WATCH_MS);
+	for (int k = 0; k < d->nmp; k++)
+		if (d->mp[k].st.max_gap_ms > r->pause_ms)
+			r->pause_ms = d->mp[k].st.max_gap_ms;
+	if (heal(d))
+		return false;
+	run_io(d, SETTLE_MS);
+	*moves = unexpected_moves(d, fault, victim, served, acq0);
+	return ok && verify_all(d, fault);
+}
+
+/* Sample every gateway's process; count the ones that ended by themselves. */
+static void sample_gateways(struct drill *d, struct soak_report *s)
+{
+	struct proc_sample ps;
+
+	for (int i = 0; i < d->ngw; i++) {
+		if (gateway_exited(&d->gw[i]))
+			s->crashes++;
+		else if (d->gw[i].pid > 0 && !procstat_read(d->gw[i].pid, &ps))
+			soak_sample(s, i, d->gw[i].pid, &ps);
+	}
+}
+
+/* The soak: one fault every period, in turn, for soak_s seconds. */
+static int run_soak(struct drill *d, struct soak_report *s)
+{
+	int64_t start = monotonic_ms(), end = start + d->soak_s * 1000ll;
+
+	soak_init(s, d->nluns, SOAK_OSDS);
+	run_io(d, SOAK_WARMUP_MS);	/* every LUN's lock taken */
+	sample_gateways(d, s);
+	for (unsigned int n = 0; monotonic_ms() < end; n++) {
+		const char *fault = soak_faults[n % SOAK_NFAULTS];
+		struct scenario_report *rep = soak_fault(s, fault);
+		int64_t next = monotonic_ms() + d->soak_period_s * 1000ll;
+		struct tally before = take_tally(d);
+		struct round r = { 0 };
+		unsigned int moves = 0;
+		bool ok = soak_round(d, fault, &r, &moves);
+
+		report_round(rep, &r, ok);
+		rep->transitions += moves;
+		s->unexpected_moves += moves;
+		if (heal(d))
+			return -EIO;
+		sample_gateways(d, s);
+		if (monotonic_ms() < next)
+			run_io(d, (unsigned int)(next - monotonic_ms()));
+		add_tally(rep, d, &before);
+	}
+	s->duration_ms = monotonic_ms() - start;
+	return 0;
 }
 
 /*
@@ -711,13 +982,14 @@ static bool gateways_clean(const struct drill *d)
 int main(int argc, char **argv)
 {
 	struct drill d = {
-		.ngw = 2, .alua_type = "both", .io_timeout_ms = 1000,
+		.ngw = 2, .alua_type = "both",
 		.osd_hang_grace_s = OSD_HANG_GRACE_S,
 		.cluster_sh = DRILL_CLUSTER_SH,
 		.env = { .lunard = DRILL_LUNARD, .handler_dir = DRILL_HANDLER_DIR,
 			 .budget_s = 10 },
 	};
 	struct scenario_report reps[NSCENARIOS];
+	static struct soak_report soak;
 	struct drill_goals goals;
 	int n = 0, missed, ret;
 
@@ -727,6 +999,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	ret = setup(&d);
+	if (!ret && soaks(&d))
+		ret = run_soak(&d, &soak);
 	for (size_t i = 0; !ret && i < NSCENARIOS; i++)
 		if (selected(&d, scenarios[i]))
 			ret = run_scenario(&d, scenarios[i], &reps[n++]);
@@ -739,12 +1013,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lunar-drill: %s; logs in %s\n", strerror(-ret), d.workdir);
 		return 1;
 	}
-	if (!n) {
+	if (!n && !soaks(&d)) {
 		usage(argv[0]);
 		return 2;
 	}
 	goals = goals_of(&d);
-	missed = report_print(reps, n, d.json, d.env.budget_s, d.alua_type, &goals);
+	missed = soaks(&d) ? soak_print(&soak, &goals) :
+		 report_print(reps, n, d.json, d.env.budget_s, d.alua_type, &goals);
 	if (missed)
 		fprintf(stderr, "lunar-drill: goals missed; logs in %s\n", d.workdir);
 	if (!gateways_clean(&d)) {

@@ -79,7 +79,8 @@ static bool one_move_per_round(const char *name)
 bool report_is_ceph_fault(const char *name)
 {
 	return is(name, "osd-stop") || is(name, "osd-hang") ||
-	       is(name, "osd-kill") || is(name, "mon-restart");
+	       is(name, "osd-kill") || is(name, "mon-restart") ||
+	       is(name, "osd-restart");
 }
 
 int64_t report_pause_bound_ms(const struct drill_goals *g, const char *name)

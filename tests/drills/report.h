@@ -15,12 +15,14 @@
  * the tag).  Also: kill/freeze takeovers at the gateway < 5 s, at most 2
  * lock transitions a minute in disagree, one lock move per round.
  *
- * Ceph's own faults (osd-stop, osd-hang, osd-kill, mon-restart: the
+ * Ceph's own faults (osd-stop, osd-hang, osd-kill, mon-restart, and the
+ * soak's osd-restart: the
  * gateways are fine) move nothing: no lock transition, no failed path, no
  * I/O error at the initiator; the pause is what Ceph takes, bounded by
  *   osd-stop                    osd_stop_ms + takeover slack
  *   osd-hang                    osd_hang_pause_ms
- *   osd-kill, mon-restart       ceph_fault_pause_ms
+ *   osd-kill, mon-restart,
+ *   osd-restart                 ceph_fault_pause_ms
  * and an OSD fault that stops the OSD serving the initiator's writes
  * must show in the pause, or the drill did not test what it says:
  *   osd-stop >= osd_stop_ms / 2, osd-hang >= osd_hang_min_ms.

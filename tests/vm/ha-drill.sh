@@ -5,7 +5,7 @@
 # first guest also the initiator (open-iscsi + multipathd + scsi_dh_alua
 # over both portals) running fio with verification.  See scenario-ha.sh.
 #
-# usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|planned [RESULTS_DIR]
+# usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|partition|planned [RESULTS_DIR]
 #   poweroff  gateway B (the lock owner) is powered off hard
 #   kill      gateway B's lunard is killed with SIGKILL (its guardian
 #             fails the commands it had in flight at once) and restarted
@@ -14,6 +14,9 @@
 #             iSCSI up): its guardian hears no beat for the budget's
 #             hang time (2 s), kills it and fails its commands; restarted
 #             100 ms after it ended
+#   partition gateway B is cut from Ceph (its Ceph traffic dropped) while
+#             the initiator still reaches it: gateway A fences it
+#             (blocklist) and takes over
 #   planned   the initiator moves the group to gateway A (STPG)
 #
 # A run passes when fio's verification is clean, the lock did not move
@@ -22,7 +25,10 @@
 # end — or, after a kill that found no command in flight to fail, B's
 # restarted lunard took its own lock back and nobody else took it — and
 # the largest gap between fio's completions meets the goal: power-off
-# <= 5 s, kill <= 2 s, freeze <= 5 s, planned < 1 s.
+# <= 5 s, kill <= 2 s, freeze <= 5 s, planned < 1 s, partition <= 30 s
+# (the initiator's SCSI command timeout: B answers nothing while its
+# backend op timeout (5 s) and lock doubt (10 s) run out; A must have
+# fenced B before serving).
 #
 # Retry policy, best of two: the guests are emulated (TCG) on a shared
 # 2-core host, so a run that passes every check but the goal is run once
@@ -34,13 +40,14 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
-build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|planned [RESULTS_DIR]}")
-fail=${2:?which failure: poweroff, kill, freeze or planned}
+build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|partition|planned [RESULTS_DIR]}")
+fail=${2:?which failure: poweroff, kill, freeze, partition or planned}
 results=${3:-/tmp/lunar-ha-$fail}
 case $fail in
 poweroff) goal_ms=5000 goal_text="<= 5000 ms" ;;
 kill) goal_ms=2000 goal_text="<= 2000 ms" ;;
 freeze) goal_ms=5000 goal_text="<= 5000 ms" ;;
+partition) goal_ms=30000 goal_text="<= 30000 ms" ;;	# Linux's SCSI command timeout
 planned) goal_ms=999 goal_text="< 1000 ms" ;;
 *) echo "ha-drill: unknown failure '$fail'" >&2; exit 2 ;;
 esac
@@ -144,6 +151,7 @@ check_lock() {
 	fi
 	case $fail in
 	kill | freeze) ;;
+	partition) check_fenced; return 0 ;;
 	*) return 0 ;;
 	esac
 	if [ "$fail" = freeze ]; then
@@ -154,6 +162,16 @@ check_lock() {
 		flunk "gateway B's guardian did not fail the dead lunard's commands"
 	grep -q "adopted from a previous daemon" "$out/b-lunard.log" ||
 		flunk "gateway B's restarted lunard did not adopt its device"
+}
+
+# check_fenced: after a partition, B gave the lock up and A fenced B's
+# client (blocklisted it) before taking it: nothing B still had queued
+# for Ceph can land.
+check_fenced() {
+	grep -q "fencing lock owner .* (blocklisted) before taking the lock" "$out/a/logs/lunard.log" ||
+		flunk "gateway A took the lock without fencing gateway B's client"
+	grep -q "cluster lock lost" "$out/b-lunard.log" ||
+		flunk "the partitioned gateway B never gave up the lock"
 }
 
 # attempt N: one drill from a fresh Ceph; 0 when every check and the goal

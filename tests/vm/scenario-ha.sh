@@ -16,7 +16,8 @@
 # guests talk over a socket netdev (eth1) and meet in /xshare.
 #
 # Environment: LUNAR_BUILD, HA_CEPH (host directory with ceph.conf),
-# HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | freeze | planned),
+# HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | freeze | partition |
+# planned),
 # HA_BUDGET.
 # The initiator writes $RESULTS/ha.txt: pause_ms, fio_status, takeover
 # lines of both gateways' logs.
@@ -40,6 +41,21 @@ esac
 net_setup() {
 	ceph_client_setup "$HA_CEPH"
 	ip link set eth1 up && ip addr add "192.168.77.$ME/24" dev eth1 || fail "eth1"
+}
+
+# cut_from_ceph: drop every packet between this guest and the host's Ceph
+# (10.0.2.2 after the DNAT); the link to the other guest stays up.
+cut_from_ceph() {
+	iptables -I OUTPUT -d 10.0.2.2/32 -j DROP &&
+		iptables -I INPUT -s 10.0.2.2/32 -j DROP || fail "iptables: cutting Ceph off"
+	step "cut from Ceph (10.0.2.2 dropped both ways)"
+}
+
+# reconnect_to_ceph: undo cut_from_ceph, so the fenced lunard can stop.
+reconnect_to_ceph() {
+	iptables -D OUTPUT -d 10.0.2.2/32 -j DROP &&
+		iptables -D INPUT -s 10.0.2.2/32 -j DROP || fail "iptables: reconnecting Ceph"
+	step "Ceph reachable again"
 }
 
 gateway_setup() {
@@ -97,10 +113,15 @@ gateway_main() {
 		freeze) freeze_daemon 30
 			sleep 0.1
 			start_daemon lunard --config /run/tcmu.conf ;;
+		# Cut from Ceph, still reached by the initiator: its Ceph
+		# traffic (NATed to the host, ceph_client_setup) dropped both
+		# ways until the run ends.
+		partition) cut_from_ceph ;;
 		planned) ;;
 		esac
 	fi
 	wait_for "[ -e $X/a.done ]" 600 || fail "the initiator did not finish"
+	[ "$HA_FAIL" != partition ] || reconnect_to_ceph
 	cp "$LOGDIR/lunard.log" "$X/b-lunard.log" 2>/dev/null || true
 	pass
 }
