@@ -311,12 +311,14 @@ fail_early:
 	return ret;
 }
 
-void device_signal_drained(struct tcmu_device *dev)
+void device_untrack_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd)
 {
-	if (ha_recovering(dev))
-		cmdproc_wake(dev);	/* its HA tick finishes the drain */
 	pthread_mutex_lock(&dev->drain_lock);
-	pthread_cond_broadcast(&dev->drain_cond);
+	if (tracker_remove(&dev->tracker, rcmd) <= 1) {
+		if (ha_recovering(dev))
+			cmdproc_wake(dev);	/* its HA tick finishes the drain */
+		pthread_cond_broadcast(&dev->drain_cond);
+	}
 	pthread_mutex_unlock(&dev->drain_lock);
 }
 

@@ -169,8 +169,15 @@ void device_set_size(struct tcmu_device *dev, uint64_t bytes);
 const char *device_unit_serial(struct tcmu_device *dev);
 bool device_write_cache(struct tcmu_device *dev);
 
-/* Called by cmd_finish() when at most one command is left in flight. */
-void device_signal_drained(struct tcmu_device *dev);
+/*
+ * Called by cmd_finish(), from any thread, once a command is completed:
+ * drops it from the count of commands in flight and, when at most one is
+ * left, wakes the drain waiters.  The count drops under drain_lock, so a
+ * waiter that sees zero (device_remove() then frees the device) proceeds
+ * only after this thread is done with the device; the caller must not
+ * touch the device afterwards.
+ */
+void device_untrack_cmd(struct tcmu_device *dev, struct tcmur_cmd *rcmd);
 
 /* Whether the handler is open (not closed for a reopen). */
 static inline bool device_is_open(struct tcmu_device *dev)

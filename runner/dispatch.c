@@ -58,7 +58,6 @@ void cmd_finish(struct lunar_cmd *cmd, int sts)
 {
 	struct tcmu_device *dev = cmd->dev;
 	struct ring_result res;
-	unsigned int left;
 	int ret;
 
 	sense_result(cmd, sts, &res);
@@ -83,10 +82,8 @@ void cmd_finish(struct lunar_cmd *cmd, int sts)
 	}
 
 	release_range(cmd);
-	left = tracker_remove(&dev->tracker, &cmd->rcmd);
+	device_untrack_cmd(dev, &cmd->rcmd);
 	cmd_free(cmd);
-	if (left <= 1)
-		device_signal_drained(dev);
 }
 
 static void finish_io(struct lunar_cmd *cmd, int sts)
