@@ -8,6 +8,7 @@ pkgs=(
 	libglib2.0-dev liburing-dev libcmocka-dev libnl-genl-3-dev libkmod-dev
 	tcmu-runner	# tcmu-runner 1.5.4 handler binaries for ABI tests
 	fio bc python3 procps jq bsdextrautils
+	dpkg-dev debootstrap	# the package tier: cpack's dpkg-shlibdeps, a clean bookworm root
 	clang libclang-rt-14-dev	# the fuzz tier: libFuzzer (tests/fuzz)
 	# VM tier (tests/vm): the guest runs the host's binaries over 9p; the
 	# kernel and kmod packages are downloaded into a cache (below), not

@@ -31,7 +31,7 @@
 #include "handler.h"
 #include "log.h"
 #include "options.h"
-#include "runner/version.h"
+#include "runner/build_config.h"
 
 static gboolean on_stop(gpointer loop)
 {

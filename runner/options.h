@@ -6,7 +6,10 @@
 
 #include <stdbool.h>
 
-#define DEFAULT_HANDLER_PATH "/usr/lib/x86_64-linux-gnu/tcmu-runner"
+#include "runner/build_config.h"
+
+/* Debian's tcmu-runner path when installed under /usr, as the package is. */
+#define DEFAULT_HANDLER_PATH LUNAR_HANDLER_INSTALL_DIR
 #define DEFAULT_CONFIG_PATH "/etc/tcmu/tcmu.conf"
 #define DEFAULT_LOG_DIR "/var/log"
 

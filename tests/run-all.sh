@@ -5,7 +5,8 @@
 # both builds and under ThreadSanitizer (with the ceph tier; tests/tsan-suppressions
 # says why each suppression is there), every libFuzzer target for a minute (fuzz: a clang build,
 # all instrumented, two targets at a time), the real-kernel scenarios (vm: QEMU guests, root needed),
-# the Ceph tier (a real cluster on loopback) and the failover drills
+# the Debian package on a clean bookworm root (package), the Ceph tier (a
+# real cluster on loopback) and the failover drills
 # (drills: gateways on a throw-away Ceph) in both builds but vm, the
 # ten-minute soak (soak), then a short benchmark pass that prints ratios.
 #
@@ -41,6 +42,7 @@ CC=clang "$src/deploy/build.sh" "$out/fuzz" -DLUNAR_FUZZ=ON -DBUILD_TESTING=OFF 
 	-DCMAKE_BUILD_TYPE=Debug
 LUNAR_FUZZ_ARTIFACTS=$out/fuzz tier "$out/fuzz" fuzz -j2
 
+tier "$out/normal" package
 tier "$out/normal" vm
 tier "$out/normal" ceph
 asan tier "$out/asan" ceph

@@ -724,6 +724,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 			  failover_round(d, scen, &r);
 
 		report_round(rep, &r, ok && verify_all(d, scen));
+		/* A no-op after a full round; repairs one that ended early. */
 		if (heal(d))
 			return -EIO;
 	}
@@ -948,6 +949,7 @@ static int run_soak(struct drill *d, struct soak_report *s)
 		report_round(rep, &r, ok);
 		rep->transitions += moves;
 		s->unexpected_moves += moves;
+		/* A no-op after a full round; repairs one that ended early. */
 		if (heal(d))
 			return -EIO;
 		sample_gateways(d, s);

@@ -200,9 +200,9 @@ static void test_option_defaults(void **state)
 	assert_int_equal(parse_args(argv), 0);
 	assert_false(opts.debug);
 	assert_int_equal(opts.nofile, 0);
-	assert_string_equal(opts.handler_path, DEFAULT_HANDLER_PATH);
-	assert_string_equal(opts.handler_path,
-			    "/usr/lib/x86_64-linux-gnu/tcmu-runner");
+	/* Where the handlers are installed; Debian's tcmu-runner path for
+	 * the package (tests/package/check-deb.sh checks lunard -h there). */
+	assert_string_equal(opts.handler_path, LUNAR_HANDLER_INSTALL_DIR);
 	assert_string_equal(opts.log_dir, "/var/log");
 	assert_string_equal(opts.config_path, "/etc/tcmu/tcmu.conf");
 	assert_null(opts.sim_socket);
