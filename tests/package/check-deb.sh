@@ -5,8 +5,8 @@
 #   2. apt-get install ceph-iscsi takes lunar as its tcmu-runner (no
 #      tcmu-runner installed), and units wanting tcmu-runner.service get
 #      lunard;
-#   3. apt-get purge of both (and of what they pulled) leaves no file
-#      behind that was not there before.
+#   3. apt-get purge of both (and of what they pulled) leaves nothing of
+#      lunar's behind: its files, its scripts' (unit enablement, logs).
 # usage: check-deb.sh BUILD_DIR|DEB [WORK_DIR]
 # Given a build directory, builds its package first (cpack).  The root is
 # a debootstrap --variant=minbase of bookworm from Debian's mirror, cached
@@ -25,6 +25,7 @@ fi
 deb=$(realpath "$arg")
 mirror=${LUNAR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root=$work/root
+handler_dir=/usr/lib/x86_64-linux-gnu/tcmu-runner	# Debian's tcmu-runner's
 fail() { echo "check-deb: FAIL: $*" >&2; exit 1; }
 step() { echo "== check-deb: $*"; }
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
@@ -80,13 +81,13 @@ installed lunar || fail "lunar not installed"
 pulled=$(grep -c "^Setting up" "$work/apt.log" || true)
 echo "lunar installed, with $((pulled - 1)) package(s) pulled from Debian"
 ! installed tcmu-runner || fail "tcmu-runner got installed"
-handlers=$(in_root sh -c 'ls /usr/lib/x86_64-linux-gnu/tcmu-runner/handler_*.so')
+handlers=$(in_root sh -c "ls $handler_dir/handler_*.so")
 for f in /usr/bin/lunard $handlers; do
 	unresolved=$(in_root ldd "$f" | grep "not found" || true)
 	[ -z "$unresolved" ] || fail "$f: unresolved libraries: $unresolved"
 done
 in_root lunard -V | grep -q "^lunard " || fail "lunard -V does not run"
-in_root lunard -h | grep -q "default /usr/lib/x86_64-linux-gnu/tcmu-runner" ||
+in_root lunard -h | grep -q "default $handler_dir)" ||
 	fail "lunard's default handler path is not Debian's tcmu-runner path"
 [ "$(readlink "$root/lib/systemd/system/tcmu-runner.service")" = lunard.service ] ||
 	fail "tcmu-runner.service is not an alias of lunard.service"
@@ -124,9 +125,11 @@ echo "ceph-iscsi $(in_root dpkg-query -W -f='${Version}' ceph-iscsi) installed o
 step "apt-get purge"
 in_root apt-get purge -y -q --autoremove ceph-iscsi lunar >> "$work/apt.log" 2>&1 ||
 	{ tail -30 "$work/apt.log"; fail "purge failed"; }
-[ -z "$(in_root dpkg-query -W -f='${db:Status-Abbrev}' lunar 2>/dev/null | tr -d ' ')" ] ||
-	in_root dpkg-query -W -f='${db:Status-Abbrev}' lunar | grep -q "^un" ||
-	fail "lunar still known to dpkg: $(in_root dpkg-query -W -f='${db:Status-Abbrev}' lunar)"
+status=$(in_root dpkg-query -W -f='${db:Status-Abbrev}' lunar 2>/dev/null || true)
+case $status in
+"" | un*) ;;
+*) fail "lunar still known to dpkg after the purge: '$status'" ;;
+esac
 snapshot > "$work/after.txt"
 # New paths are lunar's leftovers when lunar put them there: its own files
 # (listed before the purge), its maintainer scripts' (unit enablement,
