@@ -457,6 +457,9 @@ static bool log_has(const char *path, const char *line)
 
 enum { CAW1, W1, W2, W3, CAW2, NR_TMR_CMDS };
 
+/* The TMR test's LUN while it is open: its teardown closes it. */
+static struct siminit *tmr_lun;
+
 /*
  * ABORT TASK and LUN RESET while writes sit in Ceph (the OSD paused, so
  * they stay in flight however fast it is): a command still waiting for
@@ -487,7 +490,7 @@ static void test_tmr_with_writes_in_flight(void **state)
 	snprintf(logdir, sizeof(logdir), "%s/tmr-log", ceph_dir);
 	snprintf(logfile, sizeof(logfile), "%s/lunard.log", logdir);
 	assert_int_equal(log_open(logdir), 0);
-	si = open_rbd_lun("rbd/tmr", NULL, IMG_SIZE);
+	si = tmr_lun = open_rbd_lun("rbd/tmr", NULL, IMG_SIZE);
 	pattern(back, BS, 20);
 	write_read_back(si, 8000, 1, back, BS);	/* librbd takes its lock */
 	pattern(w1, big, 21);
@@ -541,19 +544,24 @@ static void test_tmr_with_writes_in_flight(void **state)
 
 	assert_true(log_has(logfile, "task management ABORT TASK named 2 command(s); 1 aborted before reaching the handler"));
 	assert_true(log_has(logfile, "task management LUN RESET named 4 command(s); 1 aborted before reaching the handler"));
-	siminit_close(si);
-	log_close();
 	free(w1);
 	free(w2);
 	free(back);
 }
 
-/* A failed TMR test must not leave the OSD paused or lunar logging there. */
-static int resume_osd(void **state)
+/*
+ * Also after a failed assertion: the OSD runs again, the LUN is closed
+ * (its command thread stopped) and only then lunar stops logging there.
+ */
+static int close_tmr_lun(void **state)
 {
+	int ret = kill(osd_pid(), SIGCONT);
+
 	(void)state;
+	siminit_close(tmr_lun);
+	tmr_lun = NULL;
 	log_close();
-	return kill(osd_pid(), SIGCONT);
+	return ret;
 }
 
 static uint16_t rotation_rate(struct siminit *si)
@@ -722,7 +730,7 @@ int main(void)
 		cmocka_unit_test(test_lunard_keeps_serving),
 		cmocka_unit_test(test_write_cache_and_media),
 		cmocka_unit_test(test_blocklisted_client),
-		cmocka_unit_test_teardown(test_tmr_with_writes_in_flight, resume_osd),
+		cmocka_unit_test_teardown(test_tmr_with_writes_in_flight, close_tmr_lun),
 		/*
 		 * Last: its OSD pause outlasts the PG read lease, and on a
 		 * one-OSD cluster a PG can stay "laggy" after it, blocking
