@@ -49,9 +49,10 @@ asan tier "$out/asan" ceph
 tsan tier "$out/tsan" ceph
 tier "$out/normal" drills
 # Under ASan only the gateway failures: the implicit-ALUA pass adds no
-# code path the others miss, and Ceph's faults take lunard through the
-# reopen paths the ceph tier already runs under ASan (CI's 60 minutes).
-asan tier "$out/asan" drills -E "drill_implicit|drill_ceph_faults"
+# code path the others miss, Ceph's faults take lunard through the
+# reopen paths the ceph tier already runs under ASan, and kill-many's are
+# kill's, times 32 (CI's 60 minutes).
+asan tier "$out/asan" drills -E "drill_implicit|drill_ceph_faults|drill_kill_many"
 tier "$out/normal" soak
 
 # Benchmarks assert nothing about speed (the machine is noisy) but fail on

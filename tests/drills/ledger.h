@@ -17,6 +17,7 @@
 #ifndef LUNAR_DRILL_LEDGER_H
 #define LUNAR_DRILL_LEDGER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +30,9 @@ struct attempt {
 	bool abandoned;
 };
 
+/* Its functions may be called from several initiator threads at once. */
 struct ledger {
+	pthread_mutex_t mu;
 	uint32_t nchunks;
 	uint64_t *acked;	/* per chunk: latest acked seq, 0 = none */
 	struct attempt *attempts;	/* by seq (1-based) */
@@ -44,6 +47,8 @@ void ledger_free(struct ledger *l);
 uint64_t ledger_attempt(struct ledger *l, uint32_t chunk, void *buf,
 			size_t chunk_len);
 void ledger_ack(struct ledger *l, uint64_t seq);
+/* The chunk attempt seq writes (0 for no such attempt). */
+uint32_t ledger_chunk(struct ledger *l, uint64_t seq);
 void ledger_abandon(struct ledger *l, uint64_t seq);
 
 /* Classify the read-back contents of chunk (adds to lost/stale). */

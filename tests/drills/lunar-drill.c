@@ -32,6 +32,16 @@
  * fault); 77 ("SKIP:") without Ceph.  "all" is every gateway scenario the
  * ALUA type has: planned moves need explicit ALUA.
  *
+ * kill-many (--luns N; one round): N LUNs (images drill, drill1, ...), each
+ * written by its own initiator preferring gateway 1 and falling back to
+ * the others in turn, so a kill of gateway 1 moves every LUN at once,
+ * spread over the gateways left.  Each LUN is a round (pause, takeover);
+ * also reported: the time from the first LUN served again to the last,
+ * what fencing the dead owner cost the monitor (OSD blocklist entries
+ * added, OSD map epochs committed), and any lock a gateway took without
+ * an initiator activating it (with --gateways 3 or more: a move between
+ * standbys).  Its initiators after the first write at queue depth 2.
+ *
  * soak (--soak-s S --soak-period-s P [--luns N]): N LUNs (4; images
  * drill, drill1, ...) on the Ceph-fault cluster, their initiators
  * preferring alternate gateways, and every P seconds for S seconds one
@@ -44,6 +54,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +71,9 @@
 #include "soak.h"
 
 #define MAX_GW MPATH_MAX_PATHS
-#define MAX_LUNS 8	/* at least 2: disagree's initiators */
+#define MAX_LUNS 512	/* at least 2: disagree's initiators */
 #define SOAK_LUNS 4
+#define SOAK_MAX_LUNS 8
 /*
  * The soak's initiator gives a command 10 s before it fails the path:
  * longer than an OSD restart's pause (~4 s), so only the gateway faults
@@ -70,7 +82,10 @@
 #define SOAK_IO_TIMEOUT_MS 10000
 #define IMAGE_SIZE (64ull << 20)
 #define QD 8
+#define MANY_QD 2	/* kill-many's initiators but the first */
 #define CHUNKS_PER_SLOT 8
+/* A LUN's chunks in the ledger: room for disagree's two initiators. */
+#define CHUNKS_PER_LUN (2 * QD * CHUNKS_PER_SLOT)
 #define RECOVER_TIMEOUT_MS 30000
 #define STEADY_MS 1000
 #define SETTLE_MS 1500
@@ -102,6 +117,7 @@ struct drill {
 	struct mpath mp[MAX_LUNS];
 	int nmp;		/* initiators writing */
 	unsigned int soak_s, soak_period_s;
+	bool threaded;	/* kill-many's initiators on IO_THREADS */
 	unsigned int osd_restarts;	/* the soak's, so far */
 	struct gateway_env env;
 	struct gateway gw[MAX_GW];
@@ -147,10 +163,10 @@ static void usage(const char *argv0)
 		"  [--io-timeout-ms MS] [--osd-hang-grace S (0: Ceph's default)]\n"
 		"  [--ceph-conf PATH] [--lunard PATH]\n"
 		"  [--handler-path DIR] [--cluster-script PATH] [--workdir DIR]\n"
-		"  [--luns N] [--soak-s S] [--soak-period-s S] (soak)\n"
+		"  [--luns N] (kill-many, soak) [--soak-s S] [--soak-period-s S] (soak)\n"
 		"scenarios: kill freeze ceph-loss planned disagree restart\n"
 		"  (all: every one of these), osd-stop mon-restart osd-hang\n"
-		"  osd-kill (ceph-faults: these four), soak\n",
+		"  osd-kill (ceph-faults: these four), kill-many, soak\n",
 		argv0);
 }
 
@@ -166,6 +182,21 @@ static bool has_stpg(const struct drill *d)
 static bool soaks(const struct drill *d)
 {
 	return !strcmp(d->scenario, "soak");
+}
+
+static bool kills_many(const struct drill *d)
+{
+	return !strcmp(d->scenario, "kill-many");
+}
+
+/* --luns: 1 but for the soak and kill-many; the soak's bounded. */
+static bool luns_valid(const struct drill *d)
+{
+	if (soaks(d))
+		return d->nluns <= SOAK_MAX_LUNS;
+	if (kills_many(d))
+		return d->nluns <= MAX_LUNS;
+	return d->nluns == 1;
 }
 
 /* Ceph's faults are selected (they need their own Ceph). */
@@ -219,7 +250,8 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		default: return -EINVAL;
 		}
 	}
-	if (!d->scenario || (!d->rounds && !soaks(d)) || d->ngw < 2 || d->ngw > MAX_GW ||
+	if (!d->scenario || (!d->rounds && !soaks(d) && !kills_many(d)) ||
+	    d->ngw < 2 || d->ngw > MAX_GW ||
 	    (strcmp(d->alua_type, "implicit") && strcmp(d->alua_type, "explicit") &&
 	     strcmp(d->alua_type, "both")) || budget_set_s(d->env.budget_s))
 		return -EINVAL;
@@ -231,10 +263,10 @@ static int parse_args(struct drill *d, int argc, char **argv)
 		d->nluns = soaks(d) ? SOAK_LUNS : 1;
 	if (!d->io_timeout_ms)
 		d->io_timeout_ms = soaks(d) ? SOAK_IO_TIMEOUT_MS : 1000;
-	if (d->nluns > MAX_LUNS || (d->nluns > 1 && !soaks(d)) ||
+	if (!luns_valid(d) ||
 	    (soaks(d) && (d->json || !d->soak_s || !d->soak_period_s))) {
-		fprintf(stderr, "lunar-drill: --luns (1-%d) is the soak's; the soak needs --soak-s and --soak-period-s and prints text\n",
-			MAX_LUNS);
+		fprintf(stderr, "lunar-drill: --luns is kill-many's (1-%d) and the soak's (1-%d); the soak needs --soak-s and --soak-period-s and prints text\n",
+			MAX_LUNS, SOAK_MAX_LUNS);
 		return -EINVAL;
 	}
 	if (hurts_ceph(d) && d->ceph_conf) {
@@ -283,18 +315,26 @@ static unsigned int osd_stop_ms(void)
 }
 
 /*
- * report.h's bounds for this set-up.  With several LUNs the takeover
- * slack grows by 1 s a LUN: each LUN failing over at once fences its old
- * owner, and each blocklist may wait for its own monitor proposal (1 s
- * apart at Ceph's defaults).
+ * The takeover slack of report.h's bounds.  The soak's grows by 1 s a
+ * LUN: its LUNs fail over one by one as their initiators notice, and each
+ * fence may wait for its own monitor proposal (1 s apart at Ceph's
+ * defaults).  kill-many's LUNs fail over together: the slack grows by the
+ * spread allowed between the first and the last.
  */
+static unsigned int takeover_slack_ms(const struct drill *d)
+{
+	if (kills_many(d))
+		return REPORT_TAKEOVER_SLACK_MS + REPORT_SPREAD_MAX_MS;
+	return REPORT_TAKEOVER_SLACK_MS * (d->nluns == 1 ? 1 : d->nluns + 1);
+}
+
+/* report.h's bounds for this set-up. */
 static struct drill_goals goals_of(const struct drill *d)
 {
 	return (struct drill_goals){
 		.io_timeout_ms = d->io_timeout_ms,
 		.holddown_ms = has_stpg(d) ? 0 : budget_holddown_ms(),
-		.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS *
-				     (d->nluns == 1 ? 1 : d->nluns + 1),
+		.takeover_slack_ms = takeover_slack_ms(d),
 		.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
 		.osd_stop_ms = osd_stop_ms(),
 		.ceph_fault_pause_ms = CEPH_FAULT_PAUSE_MS,
@@ -316,13 +356,13 @@ static int start_ceph(struct drill *d)
 {
 	const char *layout = hurts_ceph(d) ? "OSDS=3 POOL_SIZE=2" : "OSDS=1";
 	char images[MAX_LUNS * 8] = "drill";
+	static char cmd[sizeof(images) + 1200];
 	/* All OSDs share one host here: let each report a failed peer as
 	 * OSDs on different hosts would (the monitor wants two reporters
 	 * from different subtrees, host by default). */
 	const char *timers = hurts_ceph(d) ?
 		"mon osd reporter subtree level = osd\n" :
 		"osd heartbeat grace = 3\nosd heartbeat interval = 1\n";
-	char cmd[1200];
 	int st;
 
 	for (unsigned int k = 1; k < d->nluns; k++)
@@ -367,32 +407,85 @@ static const char *alua_spec(struct drill *d, int local, char *buf, size_t size)
 }
 
 /*
- * An initiator writing LUN lun, preferring gateway preferred, to the
- * chunks from chunk_base on.
+ * An initiator writing LUN lun from its chunk lun_first_chunk on,
+ * preferring gateway preferred, then the spread-th of the others.
  */
 static int open_initiator(struct drill *d, struct mpath *m, unsigned int lun,
-			  int preferred, uint32_t chunk_base, const char *name)
+			  int preferred, unsigned int spread,
+			  uint32_t lun_first_chunk, const char *name)
 {
 	memset(m, 0, sizeof(*m));
 	m->npaths = d->ngw;
 	m->preferred = preferred;
+	m->spread = spread;
 	m->explicit_alua = has_stpg(d);
 	m->io_timeout_ms = d->io_timeout_ms;
 	m->cfgstring = d->cfgstring[lun];
 	m->size = IMAGE_SIZE;
 	m->name = name;
-	m->qd = QD;
-	m->chunk_base = chunk_base;
+	m->qd = kills_many(d) && lun ? MANY_QD : QD;
+	m->chunk_base = lun * CHUNKS_PER_LUN + lun_first_chunk;
+	m->lun_first_chunk = lun_first_chunk;
 	m->chunks_per_slot = CHUNKS_PER_SLOT;
 	m->ledger = &d->ledger;
 	m->paths = d->paths[lun];
 	return mpath_open(m);
 }
 
+#define IO_THREADS 16
+
+struct initiator_run {
+	struct drill *d;
+	int first;	/* its initiators: first, first + IO_THREADS, ... */
+	int64_t until;
+};
+
+static void *run_initiators(void *arg)
+{
+	struct initiator_run *r = arg;
+
+	while (monotonic_ms() < r->until) {
+		for (int i = r->first; i < r->d->nmp; i += IO_THREADS)
+			mpath_step(&r->d->mp[i]);
+		usleep(1000);	/* an initiator activating polls without waiting */
+	}
+	return NULL;
+}
+
+/*
+ * kill-many's initiators on IO_THREADS threads, as the kernel handles
+ * many multipath devices at once: one loop would serialise their path
+ * checks (128 LUNs: seconds), measuring itself; a thread each would take
+ * the CPU the gateways need.
+ */
+static void run_io_threads(struct drill *d, unsigned int ms)
+{
+	struct initiator_run runs[IO_THREADS];
+	pthread_t threads[IO_THREADS];
+	int64_t until = monotonic_ms() + ms;
+	int n = 0;
+
+	for (; n < IO_THREADS && n < d->nmp; n++) {
+		runs[n] = (struct initiator_run){ d, n, until };
+		if (pthread_create(&threads[n], NULL, run_initiators, &runs[n]))
+			break;
+	}
+	for (int i = n; i < IO_THREADS && i < d->nmp; i++) {	/* out of threads */
+		runs[i] = (struct initiator_run){ d, i, until };
+		run_initiators(&runs[i]);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+}
+
 static void run_io(struct drill *d, unsigned int ms)
 {
 	int64_t until = monotonic_ms() + ms;
 
+	if (d->threaded) {
+		run_io_threads(d, ms);
+		return;
+	}
 	while (monotonic_ms() < until)
 		for (int i = 0; i < d->nmp; i++)
 			mpath_step(&d->mp[i]);
@@ -457,8 +550,7 @@ static void hurt(struct drill *d, const char *scen, int owner)
 	} else if (!strcmp(scen, "planned")) {
 		int to = (owner + 1) % d->ngw;
 
-		mpath_stpg(&d->mp[0], to);
-		d->mp[0].cur = -1;	/* scsi_dh_alua re-reads the groups */
+		mpath_activate(&d->mp[0], to);
 	}
 }
 
@@ -479,15 +571,42 @@ static int begin_round(struct drill *d, const char *scen)
 	return m->cur;
 }
 
-/* One round of a failover scenario; false if I/O never came back. */
-static bool failover_round(struct drill *d, const char *scen, struct round *r)
+/* Lock acquisitions of each gateway so far (all LUNs). */
+static void gateway_acquisitions(const struct drill *d, unsigned int acq[MAX_GW])
+{
+	for (int i = 0; i < d->ngw; i++)
+		acq[i] = gateway_lock_acquisitions(&d->gw[i], NULL);
+}
+
+/* Acquisitions since acq0 by gateways other than owner and activated. */
+static unsigned int standby_acquisitions(const struct drill *d,
+					 const unsigned int acq0[MAX_GW],
+					 int owner, int activated)
+{
+	unsigned int acq[MAX_GW], n = 0;
+
+	gateway_acquisitions(d, acq);
+	for (int i = 0; i < d->ngw; i++)
+		if (i != owner && i != activated)
+			n += acq[i] - acq0[i];
+	return n;
+}
+
+/*
+ * One round of a failover scenario; false if I/O never came back.  Adds
+ * to *standby the locks taken by a gateway the initiator did not turn to.
+ */
+static bool failover_round(struct drill *d, const char *scen, struct round *r,
+			   unsigned int *standby)
 {
 	struct mpath *m = &d->mp[0];
 	int owner = begin_round(d, scen);
+	unsigned int acq0[MAX_GW];
 	int64_t t0, acked;
 
 	if (owner < 0)
 		return false;
+	gateway_acquisitions(d, acq0);
 	t0 = monotonic_ms();
 	hurt(d, scen, owner);
 	acked = await_other_path(d, owner);
@@ -502,6 +621,8 @@ static bool failover_round(struct drill *d, const char *scen, struct round *r)
 		if (i != owner && m->st.first_ack_ms[i] == acked) {
 			r->detect_ms = m->st.first_cmd_ms[i] - t0;
 			r->takeover_ms = acked - m->st.first_cmd_ms[i];
+			*standby += standby_acquisitions(d, acq0, owner, i);
+			break;
 		}
 	heal(d);
 	run_io(d, SETTLE_MS);
@@ -703,7 +824,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 
 	report_init(rep, scen);
 	d->nmp = disagree ? 2 : 1;
-	if (disagree && open_initiator(d, &d->mp[1], 0, 1, QD * CHUNKS_PER_SLOT,
+	if (disagree && open_initiator(d, &d->mp[1], 0, 1, 0, QD * CHUNKS_PER_SLOT,
 				       "initiator B"))
 		return -EIO;
 	before = take_tally(d);
@@ -721,7 +842,7 @@ static int run_scenario(struct drill *d, const char *scen, struct scenario_repor
 		struct round r = { 0 };
 		bool ok = disagree ? disagree_round(d, &r) :
 			  report_is_ceph_fault(scen) ? ceph_fault_round(d, scen, &r) :
-			  failover_round(d, scen, &r);
+			  failover_round(d, scen, &r, &rep->standby_moves);
 
 		report_round(rep, &r, ok && verify_all(d, scen));
 		/* A no-op after a full round; repairs one that ended early. */
@@ -751,16 +872,17 @@ static void name_lun(struct drill *d, unsigned int k)
 }
 
 /*
- * One initiator per LUN, each writing its own chunks; with several LUNs
- * their preferred gateways alternate, so each gateway owns some.
+ * One initiator per LUN.  In the soak their preferred gateways alternate,
+ * so each gateway owns some; in kill-many all prefer gateway 1 and fall
+ * back to the others in turn.
  */
 static int open_initiators(struct drill *d)
 {
 	int ret = 0;
 
 	for (unsigned int k = 0; !ret && k < d->nluns; k++)
-		ret = open_initiator(d, &d->mp[k], k, (int)k % d->ngw,
-				     k * QD * CHUNKS_PER_SLOT,
+		ret = open_initiator(d, &d->mp[k], k,
+				     kills_many(d) ? 0 : (int)k % d->ngw, k, 0,
 				     d->nluns > 1 ? d->lun_name[k] : "initiator A");
 	d->nmp = (int)d->nluns;
 	return ret;
@@ -792,7 +914,7 @@ static int setup(struct drill *d)
 		if (ret)
 			return ret;
 	}
-	ret = ledger_init(&d->ledger, (d->nluns > 2 ? d->nluns : 2) * QD * CHUNKS_PER_SLOT);
+	ret = ledger_init(&d->ledger, d->nluns * CHUNKS_PER_LUN);
 	if (!ret)
 		ret = open_initiators(d);
 	return ret;
@@ -811,13 +933,6 @@ static void teardown(struct drill *d)
 	ledger_free(&d->ledger);
 }
 
-/* ---- the soak (soak.h) ---------------------------------------------- */
-
-/* The soak's I/O after each fault before it is healed and checked. */
-#define SOAK_WATCH_MS 5000
-#define SOAK_WARMUP_MS 3000
-#define SOAK_OSDS 3
-
 /* Lock acquisitions of every LUN on every gateway so far. */
 static void lun_acquisitions(const struct drill *d, unsigned int acq[MAX_LUNS][MAX_GW])
 {
@@ -825,6 +940,177 @@ static void lun_acquisitions(const struct drill *d, unsigned int acq[MAX_LUNS][M
 		for (int i = 0; i < d->ngw; i++)
 			acq[k][i] = gateway_lock_acquisitions(&d->gw[i], d->lun_name[k]);
 }
+
+/* ---- kill-many -------------------------------------------------------- */
+
+#define MANY_WARMUP_MS 30000
+
+/* What fencing has put in the OSD map so far. */
+struct fence_count {
+	int entries;	/* blocklist entries; -1 unknown */
+	int epoch;	/* OSD map epoch; -1 unknown */
+};
+
+/* The first number after key in the output of "ceph -c CONF args", or -1. */
+static int ceph_number(const struct drill *d, const char *args, const char *key)
+{
+	char cmd[700], line[512];
+	const char *at;
+	int n = -1;
+	FILE *out;
+
+	snprintf(cmd, sizeof(cmd), "ceph -c %s %s 2>&1", d->ceph_conf, args);
+	out = popen(cmd, "r");
+	if (!out)
+		return -1;
+	while (fgets(line, sizeof(line), out))
+		if ((at = strstr(line, key)) && sscanf(at + strlen(key), "%d", &n) == 1)
+			break;
+	pclose(out);
+	return n;
+}
+
+static struct fence_count count_fences(const struct drill *d)
+{
+	return (struct fence_count){
+		.entries = ceph_number(d, "osd blocklist ls", "listed "),
+		.epoch = ceph_number(d, "osd stat -f json", "\"epoch\":"),
+	};
+}
+
+static int fence_delta(int before, int after)
+{
+	return before < 0 || after < 0 ? -1 : after - before;
+}
+
+/*
+ * I/O until every initiator writes through gateway 1 (it owns them all).
+ * One loop: the LUNs activated one after the other, not all at once.
+ */
+static bool all_on_first_gateway(struct drill *d)
+{
+	int64_t until = monotonic_ms() + MANY_WARMUP_MS;
+
+	while (monotonic_ms() < until) {
+		int on = 0;
+
+		run_io(d, 100);
+		for (int k = 0; k < d->nmp; k++)
+			on += d->mp[k].cur == 0 && d->mp[k].st.first_ack_ms[0];
+		if (on == d->nmp)
+			return true;
+	}
+	return false;
+}
+
+/* The gateway LUN k's initiator was first acknowledged on after the kill
+ * of gateway 1 (-1: none yet), and when. */
+static int served_again(const struct drill *d, unsigned int k, int64_t *at)
+{
+	const struct mpath_stats *st = &d->mp[k].st;
+	int to = -1;
+
+	for (int i = 1; i < d->ngw; i++)
+		if (st->first_ack_ms[i] && (to < 0 || st->first_ack_ms[i] < *at)) {
+			to = i;
+			*at = st->first_ack_ms[i];
+		}
+	return to;
+}
+
+static bool all_served_again(const struct drill *d)
+{
+	int64_t at = 0;
+
+	for (unsigned int k = 0; k < d->nluns; k++)
+		if (served_again(d, k, &at) < 0)
+			return false;
+	return true;
+}
+
+/*
+ * Each LUN's round and lock moves after the kill (acquisitions acq0
+ * before it, at t0): moved once to the gateway its initiator turned to,
+ * never to another.
+ */
+static void report_luns(struct drill *d, struct scenario_report *rep,
+			unsigned int acq0[MAX_LUNS][MAX_GW], int64_t t0)
+{
+	unsigned int acq[MAX_LUNS][MAX_GW];
+	int64_t first = 0, last = 0;
+
+	lun_acquisitions(d, acq);
+	for (unsigned int k = 0; k < d->nluns; k++) {
+		const struct mpath_stats *st = &d->mp[k].st;
+		int64_t at = 0;
+		int to = served_again(d, k, &at);
+		struct round r = { 0 };
+
+		if (to < 0) {
+			fprintf(stderr, "lunar-drill: kill-many: %s was not served again\n",
+				d->lun_name[k]);
+			report_round(rep, &r, false);
+			continue;
+		}
+		r.pause_ms = st->max_gap_ms;
+		r.detect_ms = st->first_cmd_ms[to] - t0;
+		r.takeover_ms = at - st->first_cmd_ms[to];
+		report_round(rep, &r, true);
+		first = !first || at < first ? at : first;
+		last = at > last ? at : last;
+		for (int i = 1; i < d->ngw; i++) {
+			if (i == to)
+				rep->transitions += acq[k][i] - acq0[k][i];
+			else
+				rep->standby_moves += acq[k][i] - acq0[k][i];
+		}
+	}
+	rep->spread_ms = last - first;
+}
+
+/* kill-many (see the top of this file). */
+static int run_kill_many(struct drill *d, struct scenario_report *rep)
+{
+	unsigned int acq0[MAX_LUNS][MAX_GW];
+	struct fence_count f0, f1;
+	struct tally before;
+	int64_t t0, until;
+
+	report_init(rep, "kill-many");
+	if (!all_on_first_gateway(d)) {
+		fprintf(stderr, "lunar-drill: kill-many: not every LUN was served by gateway 1 within %d ms\n",
+			MANY_WARMUP_MS);
+		return -EIO;
+	}
+	d->threaded = true;
+	for (int k = 0; k < d->nmp; k++)
+		mpath_mark(&d->mp[k]);
+	before = take_tally(d);
+	lun_acquisitions(d, acq0);
+	f0 = count_fences(d);
+	t0 = monotonic_ms();
+	gateway_kill(&d->gw[0]);
+	until = t0 + RECOVER_TIMEOUT_MS;
+	while (!all_served_again(d) && monotonic_ms() < until)
+		run_io(d, 100);
+	run_io(d, STEADY_MS);
+	f1 = count_fences(d);
+	rep->fence_entries = fence_delta(f0.entries, f1.entries);
+	rep->fence_epochs = fence_delta(f0.epoch, f1.epoch);
+	d->threaded = false;
+	report_luns(d, rep, acq0, t0);
+	if (heal(d) || !verify_all(d, "kill-many"))
+		rep->failed++;
+	add_tally(rep, d, &before);
+	return 0;
+}
+
+/* ---- the soak (soak.h) ---------------------------------------------- */
+
+/* The soak's I/O after each fault before it is healed and checked. */
+#define SOAK_WATCH_MS 5000
+#define SOAK_WARMUP_MS 3000
+#define SOAK_OSDS 3
 
 /*
  * Whether fault moves LUN lun, served by gateway served, to another
@@ -983,7 +1269,8 @@ static bool gateways_clean(const struct drill *d)
 
 int main(int argc, char **argv)
 {
-	struct drill d = {
+	/* Static: an initiator per LUN is too big for the stack. */
+	static struct drill d = {
 		.ngw = 2, .alua_type = "both",
 		.osd_hang_grace_s = OSD_HANG_GRACE_S,
 		.cluster_sh = DRILL_CLUSTER_SH,
@@ -1003,6 +1290,8 @@ int main(int argc, char **argv)
 	ret = setup(&d);
 	if (!ret && soaks(&d))
 		ret = run_soak(&d, &soak);
+	if (!ret && kills_many(&d))
+		ret = run_kill_many(&d, &reps[n++]);
 	for (size_t i = 0; !ret && i < NSCENARIOS; i++)
 		if (selected(&d, scenarios[i]))
 			ret = run_scenario(&d, scenarios[i], &reps[n++]);

@@ -14,6 +14,8 @@
 #define RECHECK_MS 500
 #define CHECK_MS 1000
 #define RETRY_MS 10
+/* scsi_dh_alua allows an activation 60 s; the drill's Ceph needs far less. */
+#define STPG_TIMEOUT_MS 10000
 #define STATUS_GOOD 0x00
 #define STATUS_CHECK 0x02
 #define STATUS_BUSY 0x08
@@ -64,6 +66,7 @@ int mpath_open(struct mpath *m)
 		m->slots[k].path = -1;
 	memset(m->group_state, STATE_UNKNOWN, sizeof(m->group_state));
 	m->cur = -1;
+	m->activating = -1;
 	m->writing = true;
 	return 0;
 }
@@ -96,6 +99,8 @@ static void fail_path(struct mpath *m, int i, const char *why)
 		m->paths[i].si = NULL;
 	}
 	m->paths[i].tur_busy = false;
+	if (m->activating == i)
+		m->activating = -1;
 	m->st.path_failures++;
 	if (m->cur == i)
 		m->cur = -1;
@@ -202,32 +207,76 @@ static void check_paths(struct mpath *m, int64_t now)
 	}
 }
 
-int mpath_stpg(struct mpath *m, int i)
+/* Send the activation's STPG through its path. */
+static void send_stpg(struct mpath *m)
 {
-	uint8_t cdb[12] = { 0xa4, 0x0a }, buf[8] = { 0 };
-	struct scsi_result res;
-	int64_t deadline = monotonic_ms() + m->io_timeout_ms;
+	uint8_t cdb[12] = { 0xa4, 0x0a };
+	struct siminit *si = m->paths[m->activating].si;
 
-	cdb[9] = sizeof(buf);
-	buf[4] = ALUA_AO;
-	buf[7] = (uint8_t)(i + 1);
-	while (monotonic_ms() < deadline) {
-		if (!path_cmd(m, i, cdb, SIMRING_DIR_OUT, buf, sizeof(buf), &res))
-			return -EIO;
-		if (res.status == STATUS_GOOD)
-			return 0;
-		sleep_ms(RETRY_MS);
+	cdb[9] = sizeof(m->stpg_param);
+	memset(m->stpg_param, 0, sizeof(m->stpg_param));
+	m->stpg_param[4] = ALUA_AO;
+	m->stpg_param[7] = (uint8_t)(m->activating + 1);
+	m->stpg_done = false;
+	m->stpg_busy = si && !siminit_submit(si, cdb, SIMRING_DIR_OUT,
+					     m->stpg_param,
+					     sizeof(m->stpg_param),
+					     &m->stpg_res, &m->stpg_done);
+	if (!m->stpg_busy)
+		fail_path(m, m->activating, "cannot send STPG");
+}
+
+void mpath_activate(struct mpath *m, int i)
+{
+	m->cur = -1;
+	m->activating = i;
+	m->stpg_deadline_ms = monotonic_ms() + STPG_TIMEOUT_MS;
+	send_stpg(m);
+}
+
+/* The activation in flight: done, retried after a refusal, or failed. */
+static void check_activation(struct mpath *m, int64_t now)
+{
+	int i = m->activating;
+
+	if (!m->stpg_busy) {
+		if (now >= m->stpg_retry_ms)
+			send_stpg(m);
+		return;
 	}
-	return -ETIMEDOUT;
+	if (siminit_poll(m->paths[i].si, 0) < 0) {
+		fail_path(m, i, "ring error");
+		return;
+	}
+	if (!m->stpg_done) {
+		if (now > m->stpg_deadline_ms)
+			fail_path(m, i, "STPG timed out");
+		return;
+	}
+	m->stpg_busy = false;
+	if (!m->stpg_res.ret && m->stpg_res.status == STATUS_GOOD) {
+		m->activating = -1;
+		m->group_state[i] = ALUA_AO;
+		m->cur = i;
+	} else if (m->stpg_res.ret || now > m->stpg_deadline_ms) {
+		fail_path(m, i, "STPG failed");
+	} else {
+		m->stpg_retry_ms = now + RETRY_MS;
+	}
 }
 
 static int first_up(struct mpath *m)
 {
+	int others = m->npaths - 1;
+
 	if (mpath_path_up(m, m->preferred))
 		return m->preferred;
-	for (int i = 0; i < m->npaths; i++)
+	for (int j = 0; j < others; j++) {
+		int i = (m->preferred + 1 + ((int)m->spread + j) % others) % m->npaths;
+
 		if (mpath_path_up(m, i))
 			return i;
+	}
 	return -1;
 }
 
@@ -258,18 +307,42 @@ static void choose(struct mpath *m)
 		return;
 	if (pick < 0) {
 		pick = first_up(m);
-		if (pick >= 0 && m->explicit_alua && mpath_stpg(m, pick))
-			pick = -1;
+		if (pick >= 0 && m->explicit_alua) {
+			mpath_activate(m, pick);
+			return;
+		}
 	}
 	if (pick >= 0)
-		m->group_state[pick] = ALUA_AO;	/* activated, or reported so */
+		m->group_state[pick] = ALUA_AO;	/* reported, or used as is */
 	m->cur = pick;
+}
+
+/* A path to use: the activation in flight checked, or one chosen. */
+static void pick_path(struct mpath *m, int64_t now)
+{
+	if (m->activating >= 0)
+		check_activation(m, now);
+	else if (m->cur < 0)
+		choose(m);
+}
+
+/* A 16-byte READ or WRITE of chunk (its place on m's LUN). */
+static void chunk_cdb(const struct mpath *m, uint8_t *cdb, uint8_t opcode,
+		      uint32_t chunk)
+{
+	uint64_t lba = (uint64_t)(chunk - m->chunk_base + m->lun_first_chunk) *
+		       CHUNK_BLOCKS;
+
+	memset(cdb, 0, 16);
+	cdb[0] = opcode;
+	for (int i = 0; i < 8; i++)
+		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+	cdb[13] = CHUNK_BLOCKS;
 }
 
 static void submit(struct mpath *m, struct mpath_slot *s, int64_t now)
 {
-	uint64_t lba;
-	uint8_t cdb[16] = { 0x8a };
+	uint8_t cdb[16];
 	uint32_t chunk;
 
 	if (!s->seq) {
@@ -279,12 +352,9 @@ static void submit(struct mpath *m, struct mpath_slot *s, int64_t now)
 			s->next_chunk++ % m->chunks_per_slot;
 		s->seq = ledger_attempt(m->ledger, chunk, s->buf, CHUNK_BYTES);
 	} else {
-		chunk = m->ledger->attempts[s->seq - 1].chunk;
+		chunk = ledger_chunk(m->ledger, s->seq);
 	}
-	lba = (uint64_t)chunk * CHUNK_BLOCKS;
-	for (int i = 0; i < 8; i++)
-		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-	cdb[13] = CHUNK_BLOCKS;
+	chunk_cdb(m, cdb, 0x8a, chunk);
 	if (siminit_submit(m->paths[m->cur].si, cdb, SIMRING_DIR_OUT, s->buf,
 			   CHUNK_BYTES, &s->res, &s->done)) {
 		fail_path(m, m->cur, "cannot submit");
@@ -383,8 +453,7 @@ void mpath_step(struct mpath *m)
 {
 	int64_t now = monotonic_ms();
 
-	if (m->cur < 0)
-		choose(m);
+	pick_path(m, now);
 	if (m->cur >= 0 && group_refuses_io(m, m->cur))
 		fail_path(m, m->cur, "its port group was last reported Standby or Unavailable");
 	if (m->cur >= 0) {
@@ -423,16 +492,12 @@ static bool idle(const struct mpath *m)
 static int read_chunk(struct mpath *m, uint32_t chunk, uint8_t *buf)
 {
 	int64_t deadline = monotonic_ms() + 30000;
-	uint64_t lba = (uint64_t)chunk * CHUNK_BLOCKS;
-	uint8_t cdb[16] = { 0x88 };
+	uint8_t cdb[16];
 	struct scsi_result res;
 
-	for (int i = 0; i < 8; i++)
-		cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
-	cdb[13] = CHUNK_BLOCKS;
+	chunk_cdb(m, cdb, 0x88, chunk);
 	while (monotonic_ms() < deadline) {
-		if (m->cur < 0)
-			choose(m);
+		pick_path(m, monotonic_ms());
 		if (m->cur < 0) {
 			sleep_ms(RETRY_MS);
 			continue;

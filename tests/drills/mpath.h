@@ -80,11 +80,28 @@ struct mpath {
 	uint64_t size;
 	const char *name;	/* for messages */
 	unsigned int qd;
-	uint32_t chunk_base, chunks_per_slot;
+	/* Its chunks: chunk_base on in the ledger, lun_first_chunk on (in
+	 * chunks) on the LUN. */
+	uint32_t chunk_base, chunks_per_slot, lun_first_chunk;
+	/* Which standby it falls back to first when the preferred path is
+	 * down: the spread-th after it (mod npaths - 1), so initiators of
+	 * many LUNs spread over the gateways left. */
+	unsigned int spread;
 	bool writing;
 	int64_t recheck_ms;
 	int64_t check_ms;	/* next path check */
 	uint8_t group_state[MPATH_MAX_PATHS];	/* group id i+1, 0xff: unknown */
+	/*
+	 * The path whose group a SET TARGET PORT GROUPS is activating, -1:
+	 * none.  As scsi_dh_alua's activation, it runs beside the other
+	 * initiators' I/O, this initiator's I/O waits for it, and it has
+	 * its own timeout, longer than a command's.
+	 */
+	int activating;
+	bool stpg_busy, stpg_done;
+	int64_t stpg_deadline_ms, stpg_retry_ms;
+	uint8_t stpg_param[8];
+	struct scsi_result stpg_res;
 	struct mpath_slot slots[MPATH_MAX_QD];
 	struct ledger *ledger;
 	struct mpath_stats st;
@@ -111,7 +128,10 @@ void mpath_mark(struct mpath *m);
  */
 int mpath_verify(struct mpath *m);
 
-/* SET TARGET PORT GROUPS: make path i's group Active/Optimized. */
-int mpath_stpg(struct mpath *m, int i);
+/*
+ * Start making path i's group Active/Optimized (SET TARGET PORT GROUPS);
+ * mpath_step() uses the path once it succeeded.
+ */
+void mpath_activate(struct mpath *m, int i);
 
 #endif

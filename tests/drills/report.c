@@ -19,6 +19,7 @@ void report_init(struct scenario_report *rep, const char *name)
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->name = name;
+	rep->fence_entries = rep->fence_epochs = -1;
 }
 
 void report_round(struct scenario_report *rep, const struct round *r, bool ok)
@@ -168,6 +169,12 @@ const char *report_missed_goal(const struct scenario_report *rep,
 	if ((is(rep->name, "kill") || is(rep->name, "freeze")) &&
 	    take.max >= TAKEOVER_MAX_MS)
 		return "takeover at the gateway took 5 s or more";
+	if (rep->standby_moves)
+		return "a lock moved to a gateway no initiator activated";
+	if (is(rep->name, "kill-many") && rep->transitions != rep->rounds)
+		return "a LUN's lock moved other than exactly once";
+	if (is(rep->name, "kill-many") && rep->spread_ms > REPORT_SPREAD_MAX_MS)
+		return "the last LUN was served again over 5 s after the first";
 	/* One move per round, and the first acquisition of the run. */
 	if (one_move_per_round(rep->name) && rep->transitions > rep->rounds + 1)
 		return "the lock moved more than once per failure";
@@ -201,9 +208,13 @@ static void print_json(const struct scenario_report *rep,
 	       (unsigned long long)rep->io_errors,
 	       (unsigned long long)rep->path_failures);
 	printf("\"lost_writes\":%llu,\"stale_writes\":%llu,\"lock_transitions\":%u,"
-	       "\"transitions_per_min\":%.2f,\"goal_met\":%s",
+	       "\"standby_moves\":%u,\"transitions_per_min\":%.2f,",
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
-	       rep->transitions, per_minute(rep), missed ? "false" : "true");
+	       rep->transitions, rep->standby_moves, per_minute(rep));
+	if (is(rep->name, "kill-many"))
+		printf("\"spread_ms\":%lld,\"fence_blocklist_entries\":%d,\"fence_osdmap_epochs\":%d,",
+		       (long long)rep->spread_ms, rep->fence_entries, rep->fence_epochs);
+	printf("\"goal_met\":%s", missed ? "false" : "true");
 	if (missed)
 		printf(",\"missed\":\"%s%s%s\"", missed, detail[0] ? ": " : "", detail);
 	printf("}%s\n", sep);
@@ -218,7 +229,11 @@ static void print_text(const struct scenario_report *rep,
 	char detail[128];
 	const char *missed = report_missed_goal(rep, goals, detail, sizeof(detail));
 
-	printf("%-11s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld (bound %lld)  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  I/O errors %llu, failed paths %llu  lock transitions %u (%.1f/min)  %s%s%s%s\n",
+	if (is(rep->name, "kill-many"))
+		printf("kill-many   %u LUNs served again (%u not), the last %lld ms after the first; fencing the dead owner: %d blocklist entries, %d OSD map epochs\n",
+		       rep->rounds, rep->failed, (long long)rep->spread_ms,
+		       rep->fence_entries, rep->fence_epochs);
+	printf("%-11s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld (bound %lld)  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  I/O errors %llu, failed paths %llu  lock transitions %u (%.1f/min, %u to a standby)  %s%s%s%s\n",
 	       rep->name, rep->rounds, rep->failed, (long long)p.p50,
 	       (long long)p.p99, (long long)p.max,
 	       (long long)report_pause_bound_ms(goals, rep->name),
@@ -227,7 +242,8 @@ static void print_text(const struct scenario_report *rep,
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
 	       (unsigned long long)rep->io_errors,
 	       (unsigned long long)rep->path_failures,
-	       rep->transitions, per_minute(rep), missed ? "GOAL MISSED: " : "ok",
+	       rep->transitions, per_minute(rep), rep->standby_moves,
+	       missed ? "GOAL MISSED: " : "ok",
 	       missed ? missed : "", detail[0] ? ": " : "", detail);
 }
 

@@ -13,7 +13,13 @@
  * initiator sends STPG: explicit ALUA), and the slack what a takeover at
  * the gateway may take (fencing the old owner, taking the lock, writing
  * the tag).  Also: kill/freeze takeovers at the gateway < 5 s, at most 2
- * lock transitions a minute in disagree, one lock move per round.
+ * lock transitions a minute in disagree, one lock move per round, and
+ * never a move to a gateway no initiator activated (standby_moves).
+ *
+ * kill-many (one gateway owning every LUN killed; each LUN a round): every
+ * LUN served again, its lock moved exactly once, the last LUN served at
+ * most REPORT_SPREAD_MAX_MS after the first; its pause bound is kill's
+ * with that spread in the takeover slack.
  *
  * Ceph's own faults (osd-stop, osd-hang, osd-kill, mon-restart, and the
  * soak's osd-restart: the
@@ -50,7 +56,15 @@ struct scenario_report {
 	uint64_t lost, stale;
 	uint64_t io_errors, path_failures;	/* at the initiator */
 	unsigned int transitions;
+	/* Lock acquisitions by a gateway that neither owned the LUN nor was
+	 * activated by its initiator: a lock that moved between standbys. */
+	unsigned int standby_moves;
 	int64_t duration_ms;
+	/* kill-many: each LUN is a round; the first LUN served again to the
+	 * last, and what fencing the dead owner cost the monitor. */
+	int64_t spread_ms;
+	int fence_entries;	/* OSD blocklist entries added; -1 unknown */
+	int fence_epochs;	/* OSD map epochs committed; -1 unknown */
 };
 
 /* What the drill's set-up implies for the bounds above. */
@@ -64,6 +78,9 @@ struct drill_goals {
 	unsigned int osd_hang_min_ms;	/* half the heartbeat grace */
 	unsigned int ceph_fault_pause_ms;
 };
+
+/* kill-many: the last LUN served at most this long after the first. */
+#define REPORT_SPREAD_MAX_MS 5000
 
 /* Scenarios that hurt Ceph, not a gateway. */
 bool report_is_ceph_fault(const char *name);

@@ -106,6 +106,43 @@ static void test_other_goals(void **state)
 	assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
 }
 
+/* A lock taken by a gateway no initiator turned to fails any scenario. */
+static void test_move_to_a_standby_fails(void **state)
+{
+	struct scenario_report rep;
+
+	(void)state;
+	three_rounds(&rep, "kill", 1000, 1000, 1000);
+	assert_null(report_missed_goal(&rep, &stpg, NULL, 0));
+	rep.standby_moves = 1;
+	assert_non_null(report_missed_goal(&rep, &stpg, NULL, 0));
+}
+
+/* kill-many: each LUN a round, moved once, the last within 5 s of the first. */
+static void test_kill_many(void **state)
+{
+	struct drill_goals many = stpg;
+	struct scenario_report rep;
+
+	(void)state;
+	many.takeover_slack_ms = REPORT_TAKEOVER_SLACK_MS + REPORT_SPREAD_MAX_MS;
+	three_rounds(&rep, "kill-many", 3000, 5000, 7000);
+	rep.spread_ms = REPORT_SPREAD_MAX_MS;
+	assert_null(report_missed_goal(&rep, &many, NULL, 0));
+	rep.spread_ms = REPORT_SPREAD_MAX_MS + 1;
+	assert_non_null(report_missed_goal(&rep, &many, NULL, 0));
+	three_rounds(&rep, "kill-many", 3000, 5000, 7000);
+	rep.transitions = 2;	/* one LUN's lock never moved */
+	assert_non_null(report_missed_goal(&rep, &many, NULL, 0));
+	rep.transitions = 4;	/* one moved twice */
+	assert_non_null(report_missed_goal(&rep, &many, NULL, 0));
+	three_rounds(&rep, "kill-many", 3000, 5000, 7000);
+	report_round(&rep, NULL, false);	/* a LUN not served again */
+	assert_non_null(report_missed_goal(&rep, &many, NULL, 0));
+	three_rounds(&rep, "kill-many", 3000, 5000, 7001);
+	assert_non_null(report_missed_goal(&rep, &many, NULL, 0));
+}
+
 /* Ceph's own faults move nothing: no lock, no path, no I/O error. */
 static void test_ceph_faults_move_nothing(void **state)
 {
@@ -143,6 +180,8 @@ int main(void)
 		cmocka_unit_test(test_every_scenario_pause_is_bounded),
 		cmocka_unit_test(test_other_goals),
 		cmocka_unit_test(test_ceph_faults_move_nothing),
+		cmocka_unit_test(test_move_to_a_standby_fails),
+		cmocka_unit_test(test_kill_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
