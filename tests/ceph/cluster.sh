@@ -20,6 +20,8 @@
 #                                 data object
 #   cluster.sh restart DIR NAME   stop daemon NAME cleanly (a memstore OSD
 #                                 saves its store) and start it again
+#   cluster.sh wait-down DIR osd.N SECONDS  return once the monitor's OSD
+#                                 map has osd.N down; exit 1 after SECONDS
 #
 # Environment for start: WITH_MGR=1 (default 0), OSDS (1), POOL_SIZE
 # (replicas, 1; min size 1), POOL (rbd, created and initialised for RBD;
@@ -124,6 +126,17 @@ primary() {
 		grep -o '"acting_primary":[0-9]*' | cut -d: -f2)
 	[ -n "$osd" ] || die "no acting primary for $prefix.0000000000000000"
 	echo "osd.$osd"
+}
+
+# wait_down DIR osd.N SECONDS: poll the OSD map (the ceph CLI answers in
+# about half a second here, which bounds how late this notices).
+wait_down() {
+	local conf=$1/ceph.conf id=${2#osd.} limit=$3 start=$SECONDS
+	while [ $((SECONDS - start)) -lt "$limit" ]; do
+		timeout 5 ceph -c "$conf" osd dump 2>/dev/null | grep -q "^osd\.$id down " && return 0
+		sleep 0.2
+	done
+	die "the monitor did not mark osd.$id down within $limit s"
 }
 
 restart() {
@@ -271,7 +284,7 @@ make_pool() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: cluster.sh start|stop|purge|health|signal|restart|config|primary DIR [ARGS]"
+[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: cluster.sh start|stop|purge|health|signal|restart|config|primary|wait-down DIR [ARGS]"
 case $cmd in
 start) start "$dir" "${3:-}" ;;
 stop) stop "$dir" ;;
@@ -281,5 +294,6 @@ signal) signal_daemon "$dir" "${3:?which daemon}" "${4:?which signal}" ;;
 restart) restart "$dir" "${3:?which daemon}" ;;
 config) shift 2; ceph -c "$dir/ceph.conf" config "$@" ;;
 primary) primary "$dir" "${3:?which pool/image}" ;;
-*) die "unknown command '$cmd' (start, stop, purge, health, signal, restart, config or primary)" ;;
+wait-down) wait_down "$dir" "${3:?which OSD}" "${4:?how many seconds}" ;;
+*) die "unknown command '$cmd' (start, stop, purge, health, signal, restart, config, primary or wait-down)" ;;
 esac

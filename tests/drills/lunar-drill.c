@@ -99,6 +99,7 @@ struct drill {
 	const char *alua_type;	/* implicit | explicit | both */
 	unsigned int io_timeout_ms;
 	unsigned int osd_hang_grace_s;	/* 0: Ceph's default timers */
+	int64_t osd_hang_down_ms;	/* osd-hang's stop to its OSD down */
 	/* The OSD the Ceph faults hurt: the acting primary of the object
 	 * every chunk the initiator writes lies in (the first 4 MiB). */
 	char victim[32];
@@ -137,23 +138,30 @@ static const char *const scenarios[] = {
  * killed OSD on one host (connection refused: immediate) and peering. */
 #define CEPH_FAULT_PAUSE_MS 10000
 /*
- * osd-hang stops the OSD until past the heartbeat grace and its peers'
- * next check (up to one heartbeat interval), so the monitor marks it
- * down — a host that vanished without a word — then continues it (it
- * rejoins).  Its pause bound: that detection plus the monitor's proposal
- * (1 s), peering and lunard's reopen after its command timeout.  With
- * Ceph's defaults (grace 20 s, interval 6 s; --osd-hang-grace 0) the
- * bound is 31 s, past Linux's 30 s SCSI command timeout, which is then
- * the one that counts; the pause measured 27.9-29.3 s: too close to that
- * timeout for CI, so by default the drill shortens the
- * grace (12 s, interval 3 s: still past lunard's 10 s command timeout
- * and the kernel's 12 s), set at run time for this scenario only.
+ * osd-hang stops the OSD until the monitor marks it down — a host that
+ * vanished without a word: its peers notice after the heartbeat grace
+ * and up to one heartbeat interval more — and OSD_HANG_AFTER_DOWN_MS
+ * longer, then continues it (it rejoins).  The drill measures that
+ * detection (detect_ms: the stop to the OSD map saying down, polled)
+ * and bounds the pause by it plus OSD_HANG_SLACK_MS: the monitor's
+ * proposal, peering and lunard's reopen after its command timeout.  A
+ * fixed bound of grace + interval + 5 s failed a CI run whose monitor
+ * was late (pause 23.5 s against 20 s): the detection alone measured
+ * 13.4-19.4 s here (the latter with a busy CPU), the pause 0.7-1.2 s
+ * more.  With Ceph's defaults (grace 20 s, interval 6 s;
+ * --osd-hang-grace 0) the pause measured 27.9-29.3 s: too close to
+ * Linux's 30 s SCSI command timeout for CI, so by default the drill
+ * shortens the grace (12 s, interval 3 s: still past lunard's 10 s
+ * command timeout and the kernel's 12 s), set at run time for this
+ * scenario only.  The monitor must mark the OSD down within twice
+ * (grace + interval), or the round fails.
  */
 #define OSD_HANG_GRACE_S 12
 #define OSD_HANG_INTERVAL_S 3
 #define CEPH_GRACE_S 20
 #define CEPH_INTERVAL_S 6
 #define OSD_HANG_SLACK_MS 5000
+#define OSD_HANG_AFTER_DOWN_MS 2000
 
 static void usage(const char *argv0)
 {
@@ -300,7 +308,8 @@ static unsigned int hang_interval_s(const struct drill *d)
 	return d->osd_hang_grace_s ? OSD_HANG_INTERVAL_S : CEPH_INTERVAL_S;
 }
 
-/* The longest osd-hang's OSD may go unnoticed: grace plus one interval. */
+/* How long osd-hang's OSD goes unnoticed at most: grace plus one interval
+ * (the wait for the monitor gives it twice that). */
 static unsigned int osd_hang_detect_ms(const struct drill *d)
 {
 	return (hang_grace_s(d) + hang_interval_s(d)) * 1000;
@@ -338,7 +347,7 @@ static struct drill_goals goals_of(const struct drill *d)
 		.planned_pause_ms = REPORT_PLANNED_PAUSE_MS,
 		.osd_stop_ms = osd_stop_ms(),
 		.ceph_fault_pause_ms = CEPH_FAULT_PAUSE_MS,
-		.osd_hang_pause_ms = osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS,
+		.osd_hang_pause_ms = d->osd_hang_down_ms + OSD_HANG_SLACK_MS,
 		.osd_hang_min_ms = hang_grace_s(d) * 1000 / 2,
 	};
 }
@@ -709,6 +718,28 @@ static int set_heartbeat(struct drill *d, unsigned int grace_s,
 	return ret;
 }
 
+/*
+ * Stop the victim until the monitor marks it down (d->osd_hang_down_ms),
+ * then OSD_HANG_AFTER_DOWN_MS more; continue it in any case.
+ */
+static int hang_victim(struct drill *d)
+{
+	int64_t t0 = monotonic_ms();
+	char args[64];
+	int ret = signal_victim(d, "STOP");
+
+	if (ret)
+		return ret;
+	snprintf(args, sizeof(args), "%s %u", d->victim,
+		 2 * osd_hang_detect_ms(d) / 1000);
+	ret = ceph_ctl(d, "wait-down", args);
+	if (!ret) {
+		d->osd_hang_down_ms = monotonic_ms() - t0;
+		run_io(d, OSD_HANG_AFTER_DOWN_MS);
+	}
+	return signal_victim(d, "CONT") ?: ret;
+}
+
 /* osd-hang (see OSD_HANG_GRACE_S). */
 static int hang_osd(struct drill *d)
 {
@@ -717,7 +748,7 @@ static int hang_osd(struct drill *d)
 	if (d->osd_hang_grace_s)
 		ret = set_heartbeat(d, d->osd_hang_grace_s, OSD_HANG_INTERVAL_S);
 	if (!ret)
-		ret = stop_victim(d, osd_hang_detect_ms(d) + OSD_HANG_SLACK_MS);
+		ret = hang_victim(d);
 	if (!ret && d->osd_hang_grace_s)
 		ret = set_heartbeat(d, 0, 0);
 	return ret;
@@ -749,6 +780,8 @@ static bool ceph_fault_round(struct drill *d, const char *scen, struct round *r)
 	}
 	run_io(d, CEPH_FAULT_WATCH_MS);
 	r->pause_ms = m->st.max_gap_ms;
+	if (!strcmp(scen, "osd-hang"))
+		r->detect_ms = d->osd_hang_down_ms;
 	return true;
 }
 

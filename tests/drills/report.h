@@ -26,7 +26,8 @@
  * gateways are fine) move nothing: no lock transition, no failed path, no
  * I/O error at the initiator; the pause is what Ceph takes, bounded by
  *   osd-stop                    osd_stop_ms + takeover slack
- *   osd-hang                    osd_hang_pause_ms
+ *   osd-hang                    osd_hang_pause_ms (lunar-drill: the
+ *                               monitor's detection, measured, + 5 s)
  *   osd-kill, mon-restart,
  *   osd-restart                 ceph_fault_pause_ms
  * and an OSD fault that stops the OSD serving the initiator's writes
@@ -44,7 +45,9 @@
 
 struct round {
 	int64_t pause_ms;	/* longest acknowledgement gap */
-	int64_t detect_ms;	/* event to first command on the new gateway */
+	/* event to first command on the new gateway; osd-hang: the OSD
+	 * stopped to the monitor marking it down */
+	int64_t detect_ms;
 	int64_t takeover_ms;	/* that command to its first acknowledgement */
 };
 
