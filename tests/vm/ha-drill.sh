@@ -19,13 +19,20 @@
 #             (blocklist) and takes over
 #   planned   the initiator moves the group to gateway A (STPG)
 #
+# HA_LUNS=N (power-off only; default 1) exports N RBD images, all owned by
+# gateway B, each with its own multipath device and fio job (verified;
+# the first four at queue depth 8, the rest a lighter writer): every LUN
+# must move to gateway A, and the per-LUN pause (the largest gap between
+# that LUN's completions) is reported as p50 / p99 / max over the LUNs.
+#
 # A run passes when fio's verification is clean, the lock did not move
 # before the failure and gateway A never lost it, gateway A took it
 # exactly once after the failure (no ping-pong) and owns the image at the
 # end — or, after a kill that found no command in flight to fail, B's
 # restarted lunard took its own lock back and nobody else took it — and
 # the largest gap between fio's completions meets the goal: power-off
-# <= 5 s, kill <= 2 s, freeze <= 5 s, planned < 1 s, partition <= 30 s
+# <= 5 s (with several LUNs: p99 <= 5 s, max <= 8 s), kill <= 2 s,
+# freeze <= 5 s, planned < 1 s, partition <= 30 s
 # (the initiator's SCSI command timeout: B answers nothing while its
 # backend op timeout (5 s) and lock doubt (10 s) run out; A must have
 # fenced B before serving).
@@ -51,6 +58,13 @@ partition) goal_ms=30000 goal_text="<= 30000 ms" ;;	# Linux's SCSI command timeo
 planned) goal_ms=999 goal_text="< 1000 ms" ;;
 *) echo "ha-drill: unknown failure '$fail'" >&2; exit 2 ;;
 esac
+max_ms=$goal_ms	# the goal is on the LUNs' p99; this bounds the worst LUN
+luns=${HA_LUNS:-1}
+[[ $luns =~ ^[1-9][0-9]*$ ]] || { echo "ha-drill: HA_LUNS must be a positive number, not '$luns'" >&2; exit 2; }
+if [ "$luns" -gt 1 ]; then
+	[ "$fail" = poweroff ] || { echo "ha-drill: HA_LUNS > 1 is for poweroff only" >&2; exit 2; }
+	max_ms=8000 goal_text="p99 <= 5000 ms, max <= 8000 ms"
+fi
 readonly GOAL_MISSED=3
 
 work="" pids=()
@@ -70,13 +84,20 @@ say() { echo "ha-drill $fail: $*"; }
 flunk() { echo "ha-drill $fail: FAIL: $*" >&2; exit 1; }
 show() { sed 's/^/  | /' "$1" >&2 || true; }
 
-# start_ceph: a fresh cluster with the image, in $work/ceph.
+# images: the drill's image names, LUN 0's first (scenario-ha.sh's image_of).
+images() {
+	local k
+	echo ha
+	for k in $(seq 1 $((luns - 1))); do echo "ha$k"; done
+}
+
+# start_ceph: a fresh cluster with the images, in $work/ceph.
 start_ceph() {
 	local rc=0
 	# Ceph's default paxos_propose_interval (cluster.sh shortens it to
 	# start faster): takeovers pay for monitor proposals what they pay in
 	# production.
-	WITH_MGR=0 POOL=rbd IMG=ha IMG_SIZE=64M \
+	WITH_MGR=0 POOL=rbd IMG="$(images | tr '\n' ' ')" IMG_SIZE=64M \
 		EXTRA_CONF=$'osd heartbeat grace = 3\nosd heartbeat interval = 1\nrbd cache = false\npaxos propose interval = 1' \
 		"$src/tests/ceph/cluster.sh" start "$work/ceph" >"$work/ceph.log" 2>&1 || rc=$?
 	[ "$rc" -ne 77 ] || { echo "ha-drill: SKIP: Ceph is not installed (apt-get install ceph-mon ceph-osd ceph-common)"; exit 77; }
@@ -88,10 +109,10 @@ start_ceph() {
 # run_guests OUT: both guests, results in OUT/{a,b}; fails if a guest did.
 run_guests() {
 	local out=$1 port a_rc=0 b_rc=0
-	export LUNAR_BUILD=$build HA_CEPH=$work/ceph HA_IMAGE=ha HA_FAIL=$fail HA_BUDGET=10
+	export LUNAR_BUILD=$build HA_CEPH=$work/ceph HA_IMAGE=ha HA_FAIL=$fail HA_BUDGET=10 HA_LUNS=$luns
 	HA_SERIAL=$(cat /proc/sys/kernel/random/uuid)
 	export HA_SERIAL
-	export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET"
+	export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET HA_LUNS"
 	port=$((47000 + RANDOM % 1000))
 	mkdir -p "$out"
 	vm --results "$out/a" --nic "listen:$port:52:54:00:77:00:01" \
@@ -102,6 +123,12 @@ run_guests() {
 		"$here/scenario-ha.sh" gateway >"$out/b.out" 2>&1 &
 	pids+=($!)
 	wait "${pids[0]}" || a_rc=$?
+	# The initiator is done with a powered-off gateway, whose guest
+	# kernel can stall on its way down (soft lockups after sysrq o, seen
+	# under TCG with 4 LUNs) and would run to its timeout.
+	if [ "$fail" = poweroff ]; then
+		pkill -TERM -P "${pids[1]}" 2>/dev/null || true
+	fi
 	wait "${pids[1]}" || b_rc=$?
 	pids=()
 	cp "$work/x/b-lunard.log" "$out/" 2>/dev/null || true
@@ -118,16 +145,18 @@ run_guests() {
 }
 
 vm() {
-	"$here/run-vm.sh" --timeout 420 --mem 1536 --xshare "$work/x" --nic user "$@"
+	"$here/run-vm.sh" --timeout $((420 + 15 * luns)) --mem 1536 --xshare "$work/x" --nic user "$@"
 }
 
-# field NAME: a value of the initiator's ha.txt.
+# field NAME: a value of the initiator's ha.txt; field_line NAME: all of
+# that line's values.
 field() { awk -v k="$1" '$1 == k { print $2 }' "$out/a/ha.txt"; }
+field_line() { awk -v k="$1" '$1 == k { $1 = ""; print substr($0, 2) }' "$out/a/ha.txt"; }
 
 # check_lock: the lock moved as it should (see the header); fails if not.
 check_lock() {
 	local takeovers setup owner
-	takeovers=$(field takeovers) setup=$(field setup_acquisitions) owner=$(field owner_at_end)
+	takeovers=$(field takeovers) setup=$(field setup_acquisitions) owner=$(field_line owner_at_end)
 	# A kill has two good ends: the dead lunard's commands failed, the
 	# initiator moved, gateway A took over once (B's new lunard a
 	# standby); or nothing was in flight to fail, the initiator waited,
@@ -139,8 +168,9 @@ check_lock() {
 			flunk "gateway B still owns the image but its new lunard did not take the lock back"
 		say "the initiator stayed; gateway B's restarted lunard took its lock back"
 	else
-		[ "$owner" = 1 ] || flunk "gateway A does not own the image at the end (owner group ${owner:-unknown})"
-		[ "$takeovers" = 1 ] || flunk "expected exactly one takeover by gateway A after the failure, saw ${takeovers:-?}"
+		[ "$owner" = 1 ] || flunk "gateway A does not own every image at the end (owner groups: ${owner:-unknown})"
+		[ "$takeovers" = "$luns" ] ||
+			flunk "expected exactly one takeover per LUN ($luns) by gateway A after the failure, saw ${takeovers:-?}"
 	fi
 	# No lock move before the failure, and the final owner never lost it
 	# (librbd renewing its lock cookie once made a gateway give it up).
@@ -177,18 +207,23 @@ check_fenced() {
 # attempt N: one drill from a fresh Ceph; 0 when every check and the goal
 # held, GOAL_MISSED when only the goal was missed, else it fails (exit).
 attempt() {
-	local pause
+	local pause p99
 	out=$results/attempt-$1
 	work=$(mktemp -d /tmp/lunar-ha.XXXXXX)
 	start_ceph
 	run_guests "$out"
 	cleanup
-	pause=$(field pause_ms)
-	[[ $pause =~ ^[0-9]+$ ]] || flunk "the initiator reported no pause (ha.txt: $(tr '\n' ' ' <"$out/a/ha.txt"))"
+	pause=$(field pause_ms) p99=$(field pause_p99_ms)
+	[[ $pause =~ ^[0-9]+$ && $p99 =~ ^[0-9]+$ ]] ||
+		flunk "the initiator reported no pause (ha.txt: $(tr '\n' ' ' <"$out/a/ha.txt"))"
 	check_lock
-	say "attempt $1: largest completion gap $pause ms (goal $goal_text); fio verify clean; gateway A took the lock $(field takeovers) time(s) after the failure, $(field setup_acquisitions) before it"
+	if [ "$luns" -gt 1 ]; then
+		say "attempt $1: $luns LUNs, per-LUN largest completion gap p50 $(field pause_p50_ms) / p99 $p99 / max $pause ms (goal $goal_text); fio verify clean; gateway A took $(field takeovers) lock(s) after the failure, $(field setup_acquisitions) before it"
+	else
+		say "attempt $1: largest completion gap $pause ms (goal $goal_text); fio verify clean; gateway A took the lock $(field takeovers) time(s) after the failure, $(field setup_acquisitions) before it"
+	fi
 	echo "$pause" >"$out/pause_ms"
-	[ "$pause" -le "$goal_ms" ] || return "$GOAL_MISSED"
+	[ "$p99" -le "$goal_ms" ] && [ "$pause" -le "$max_ms" ] || return "$GOAL_MISSED"
 }
 
 mkdir -p "$results"

@@ -7,9 +7,10 @@
 #                             (path group 1 is gateway B's, the owner's;
 #                             group 2 gateway A's)
 #
-# Both export the RBD image rbd/$HA_IMAGE of the host's Ceph (reached over
-# QEMU user networking, the guest's 127.0.0.1 Ceph traffic NATed to the
-# host) as LUN 0 of one IQN, the way ceph-iscsi lays it out: target port
+# Both export HA_LUNS RBD images of the host's Ceph (reached over QEMU
+# user networking, the guest's 127.0.0.1 Ceph traffic NATed to the host):
+# rbd/$HA_IMAGE as LUN 0, rbd/$HA_IMAGE<k> as LUN k, all of one IQN, the
+# way ceph-iscsi lays it out: target port
 # groups tpgt_1 (gateway A, 192.168.77.1) and tpgt_2 (gateway B,
 # 192.168.77.2) exist in both kernels, each kernel enables only its own,
 # and ALUA group gw<N> (id N, "Implicit and Explicit") holds tpgt_N.  The
@@ -18,9 +19,14 @@
 # Environment: LUNAR_BUILD, HA_CEPH (host directory with ceph.conf),
 # HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | freeze | partition |
 # planned),
-# HA_BUDGET.
-# The initiator writes $RESULTS/ha.txt: pause_ms, fio_status, takeover
-# lines of both gateways' logs.
+# HA_BUDGET, HA_LUNS (default 1; with more, the first HA_HEAVY_LUNS (4)
+# get fio at queue depth 8, the rest a lighter verified writer: queue
+# depth 1, 20 writes a second).
+# The initiator writes $RESULTS/ha.txt: the largest gap between one LUN's
+# completions (pause_ms: the worst LUN's; pause_p50_ms and pause_p99_ms
+# over the LUNs; pauses_ms every LUN's), fio_status, the lock
+# acquisitions by gateway A before and after the failure, and the group
+# that owns every LUN at the end.
 . "$(dirname "$0")/lib.sh"
 set -euo pipefail
 
@@ -30,6 +36,10 @@ IQN=iqn.2003-01.org.linux-iscsi.lunar-vm:ha
 SIZE=64M
 FIO_RUNTIME=${HA_FIO_RUNTIME:-30}
 FAIL_AT=${HA_FAIL_AT:-10}
+LUNS=${HA_LUNS:-1}
+HEAVY_LUNS=${HA_HEAVY_LUNS:-4}
+# Under TCG the kernel scans a new iSCSI LUN in ~2 s, one at a time.
+SETUP_WAIT=$((60 + 5 * LUNS))
 case $ROLE in
 initiator) ME=1 ;;
 gateway) ME=2 ;;
@@ -58,28 +68,50 @@ reconnect_to_ceph() {
 	step "Ceph reachable again"
 }
 
+# image_of K, serial_of K: LUN K's image and unit serial (the same on
+# both gateways: multipath joins the paths by it).  The serial differs in
+# its first digits: the NAA designator keeps only the first 25 hex digits.
+image_of() { if [ "$1" = 0 ]; then echo "$HA_IMAGE"; else echo "$HA_IMAGE$1"; fi; }
+serial_of() { printf '%04x%s\n' "$1" "${HA_SERIAL:4}"; }
+
+# backstore_setup K: LUN K's rbd backstore r<K>, with its ALUA groups.
+backstore_setup() {
+	local bs=$CFG/core/user_1/r$1 n
+	mkdir -p "$bs" || fail "mkdir $bs"
+	cfs_write "$bs/control" "dev_size=$(to_bytes $SIZE)"
+	cfs_write "$bs/control" "dev_config=rbd/rbd/$(image_of "$1");conf=/run/ceph/ceph.conf"
+	printf 1 >"$bs/enable" || fail "enabling the rbd backstore r$1 failed"
+	cfs_write "$bs/wwn/vpd_unit_serial" "$(serial_of "$1")"
+	grep -q '^12$' "$bs/attrib/cmd_time_out" ||
+		fail "lunard did not set the budget's cmd_time_out (12 s) on r$1: $(cat "$bs/attrib/cmd_time_out")"
+	for n in 1 2; do
+		mkdir "$bs/alua/gw$n" || fail "mkdir r$1/alua/gw$n"
+		cfs_write "$bs/alua/gw$n/tg_pt_gp_id" $n
+		cfs_write "$bs/alua/gw$n/alua_access_type" 3
+	done
+}
+
 gateway_setup() {
 	printf 'failover_budget = %s\n' "${HA_BUDGET:-10}" >/run/tcmu.conf
 	start_daemon lunard --config /run/tcmu.conf
-	local bs=$CFG/core/user_1/r0 n tpg
-	mkdir -p "$bs" || fail "mkdir $bs"
-	cfs_write "$bs/control" "dev_size=$(to_bytes $SIZE)"
-	cfs_write "$bs/control" "dev_config=rbd/rbd/$HA_IMAGE;conf=/run/ceph/ceph.conf"
-	printf 1 >"$bs/enable" || fail "enabling the rbd backstore failed"
-	cfs_write "$bs/wwn/vpd_unit_serial" "$HA_SERIAL"
-	grep -q '^12$' "$bs/attrib/cmd_time_out" ||
-		fail "lunard did not set the budget's cmd_time_out (12 s): $(cat "$bs/attrib/cmd_time_out")"
-	for n in 1 2; do
-		mkdir "$bs/alua/gw$n" || fail "mkdir alua/gw$n"
-		cfs_write "$bs/alua/gw$n/tg_pt_gp_id" $n
-		cfs_write "$bs/alua/gw$n/alua_access_type" 3
+	local k n tpg pids=()
+	# Eight at a time: lunard opens them on its worker pool, and each
+	# open waits mostly on Ceph's round trips.
+	for k in $(seq 0 $((LUNS - 1))); do
+		backstore_setup "$k" &
+		pids+=($!)
+		[ "${#pids[@]}" -lt 8 ] && [ "$k" -lt $((LUNS - 1)) ] && continue
+		for n in "${pids[@]}"; do wait "$n" || fail "a backstore could not be set up (above)"; done
+		pids=()
 	done
 	modprobe iscsi_target_mod && modprobe crc32c_generic || fail "modprobe iscsi_target_mod"
 	for n in 1 2; do
 		tpg=$CFG/iscsi/$IQN/tpgt_$n
-		mkdir -p "$tpg/lun/lun_0" || fail "mkdir $tpg"
-		ln -s "$bs" "$tpg/lun/lun_0/port" || fail "link LUN 0 in tpgt_$n"
-		cfs_write "$tpg/lun/lun_0/alua_tg_pt_gp" "gw$n"
+		for k in $(seq 0 $((LUNS - 1))); do
+			mkdir -p "$tpg/lun/lun_$k" || fail "mkdir $tpg/lun/lun_$k"
+			ln -s "$CFG/core/user_1/r$k" "$tpg/lun/lun_$k/port" || fail "link LUN $k in tpgt_$n"
+			cfs_write "$tpg/lun/lun_$k/alua_tg_pt_gp" "gw$n"
+		done
 		for a in authentication=0 generate_node_acls=1 demo_mode_write_protect=0 cache_dynamic_acls=1; do
 			cfs_write "$tpg/attrib/${a%%=*}" "${a#*=}"
 		done
@@ -87,7 +119,7 @@ gateway_setup() {
 	tpg=$CFG/iscsi/$IQN/tpgt_$ME
 	mkdir "$tpg/np/192.168.77.$ME:3260" || fail "portal 192.168.77.$ME:3260"
 	cfs_write "$tpg/enable" 1
-	step "gateway $ME exports rbd/$HA_IMAGE on 192.168.77.$ME:3260"
+	step "gateway $ME exports $LUNS RBD image(s) from rbd/$HA_IMAGE on 192.168.77.$ME:3260"
 }
 
 # ---- gateway B --------------------------------------------------------
@@ -96,7 +128,7 @@ gateway_main() {
 	net_setup
 	gateway_setup
 	touch $X/b.ready
-	wait_for "[ -e $X/fail ] || [ -e $X/a.done ]" 600 || fail "no word from the initiator"
+	wait_for "[ -e $X/fail ] || [ -e $X/a.done ]" "$((600 + 10 * LUNS))" || fail "no word from the initiator"
 	if [ -e $X/fail ]; then
 		case $HA_FAIL in
 		poweroff) step "powering off hard"; sync; echo o >/proc/sysrq-trigger ;;
@@ -120,7 +152,7 @@ gateway_main() {
 		planned) ;;
 		esac
 	fi
-	wait_for "[ -e $X/a.done ]" 600 || fail "the initiator did not finish"
+	wait_for "[ -e $X/a.done ]" "$((600 + 10 * LUNS))" || fail "the initiator did not finish"
 	[ "$HA_FAIL" != partition ] || reconnect_to_ceph
 	cp "$LOGDIR/lunard.log" "$X/b-lunard.log" 2>/dev/null || true
 	pass
@@ -165,28 +197,44 @@ initiator_setup() {
 	mkdir -p /run/lock/iscsi
 	iscsid || fail "iscsid"
 	# Gateway B's portal first: multipath activates its group (STPG), so
-	# B owns the image when A's path joins as Standby — the drill hurts B.
+	# B owns every image when A's paths join as Standby — the drill hurts B.
 	login 2
-	wait_for "[ -e /dev/mapper/mpatha ]" 60 || fail "no multipath device"
-	wait_for "sg_rtpg -d /dev/mapper/mpatha 2>/dev/null | grep -A1 'target port group id : 0x2' | grep -q 'active/optimized'" 60 ||
-		fail "gateway B's group did not become active/optimized"
+	wait_for "[ \$(maps | wc -l) -eq $LUNS ]" "$SETUP_WAIT" ||
+		fail "$(maps | wc -l) of $LUNS multipath devices appeared"
+	wait_for "each_map group_is_optimized 2" "$SETUP_WAIT" ||
+		fail "gateway B's group did not become active/optimized on every LUN"
 	login 1
-	wait_for "[ \$(multipath -ll mpatha 2>/dev/null | grep -c 'active ready') -eq 2 ]" 60 ||
-		fail "the second path did not join: $(multipath -ll 2>&1 | tr '\n' ' ')"
-	wait_for settled 60 || fail "the lock did not settle on gateway B"
-	step "multipath: $(multipath -ll 2>/dev/null | tr '\n' ' ')"
+	wait_for "[ \$(multipath -ll 2>/dev/null | grep -c 'active ready') -eq $((2 * LUNS)) ]" "$SETUP_WAIT" ||
+		fail "the second paths did not join: $(multipath -ll 2>&1 | tr '\n' ' ')"
+	wait_for settled "$SETUP_WAIT" || fail "the lock did not settle on gateway B"
+	step "multipath: $(multipath -ll 2>/dev/null | head -n 12 | tr '\n' ' ')"
 }
 
 acquisitions() { grep -c "cluster lock acquired" "$LOGDIR/lunard.log" || true; }
 
-# settled: gateway B's group has been active/optimized, and gateway A has
-# taken no lock, for 3 s.
+# maps: the multipath devices' names, one per LUN, sorted.
+maps() { dmsetup ls --target multipath 2>/dev/null | awk '$1 != "No" { print $1 }' | sort; }
+
+# each_map CMD: CMD MAP holds for every multipath device.
+each_map() {
+	local m
+	for m in $(maps); do "$@" "$m" || return 1; done
+}
+
+# group_is_optimized N MAP: MAP's current path reports group N
+# active/optimized.
+group_is_optimized() {
+	sg_rtpg -d "/dev/mapper/$2" 2>/dev/null | grep -A1 "target port group id : 0x$1" |
+		grep -q 'active/optimized'
+}
+
+# settled: gateway B's group has been active/optimized on every LUN, and
+# gateway A has taken no lock, for 3 s.
 settled() {
 	local n
 	n=$(acquisitions)
 	for _ in 1 2 3; do
-		sg_rtpg -d "$(path_to 2)" 2>/dev/null | grep -A1 'target port group id : 0x2' |
-			grep -q 'active/optimized' || return 1
+		each_map group_is_optimized 2 || return 1
 		sleep 1
 	done
 	[ "$(acquisitions)" = "$n" ]
@@ -200,33 +248,71 @@ login() {
 		fail "login to 192.168.77.$1"
 }
 
-# path_to N: the sd device whose target port group is N.
+# path_to N MAP: MAP's sd device whose target port group is N.
 path_to() {
 	local d
-	for d in /sys/block/sd*; do
+	for d in /sys/block/"$(basename "$(readlink -f "/dev/mapper/$2")")"/slaves/*; do
 		sg_vpd -p 0x83 "/dev/${d##*/}" 2>/dev/null | grep -q "Target port group: 0x$1" &&
 			{ echo "/dev/${d##*/}"; return 0; }
 	done
 	return 1
 }
 
-# owner_group: the id of the group gateway A reports active/optimized.
+# owner_group MAP: the id of the group gateway A reports active/optimized
+# for MAP's LUN.
 owner_group() {
 	local id
-	id=$(sg_rtpg -d "$(path_to 1)" 2>/dev/null |
+	id=$(sg_rtpg -d "$(path_to 1 "$1")" 2>/dev/null |
 		awk '/target port group id/ { id = $6 }
 		     /active\/optimized/ && id != "" { print id; exit }')
 	[ -z "$id" ] || echo $((id))
 }
 
-# max_gap_ms: the largest gap between completions in fio's completion
-# latency log (entries are not strictly in time order: sorted first).
-# Fails unless the log covers the whole run, from its first second to its
-# last two: a missing or cut-short log must not read as "no gap".
+# owners_at_end: the owner groups of all LUNs, each once ("1"; "1 2" if
+# they differ; "?" for a LUN gateway A could not say).
+owners_at_end() {
+	local m
+	for m in $(maps); do owner_group "$m" || echo "?"; done | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# fio_jobs: a fio job file, one job per LUN: the first HEAVY_LUNS at
+# queue depth 8, the rest a lighter writer; each logs its completions to
+# /tmp/ha_clat.<job number>.log.
+fio_jobs() {
+	local m k=0
+	cat <<-EOF
+	[global]
+	direct=1
+	ioengine=libaio
+	rw=randwrite
+	bs=4k
+	time_based
+	runtime=$FIO_RUNTIME
+	verify=crc32c
+	verify_backlog=256
+	verify_fatal=1
+	write_lat_log=/tmp/ha
+	log_avg_msec=0
+	EOF
+	for m in $(maps); do
+		printf '[lun%d]\nfilename=/dev/mapper/%s\n' "$k" "$m"
+		if [ "$k" -lt "$HEAVY_LUNS" ]; then
+			printf 'iodepth=8\nsize=48M\n'
+		else
+			printf 'iodepth=1\nsize=8M\nrate_iops=20\n'
+		fi
+		k=$((k + 1))
+	done
+}
+
+# max_gap_ms LOG: the largest gap between completions in one fio
+# completion latency log (entries are not strictly in time order: sorted
+# first).  Fails unless the log covers the whole run, from its first
+# second to its last two: a missing or cut-short log must not read as
+# "no gap".
 max_gap_ms() {
-	local logs=(/tmp/ha_clat.*.log)
-	[ -s "${logs[0]}" ] || fail "fio wrote no completion latency log (/tmp/ha_clat.*.log)"
-	cut -d, -f1 "${logs[@]}" | sort -n |
+	[ -s "$1" ] || fail "fio wrote no completion latency log $1"
+	cut -d, -f1 "$1" | sort -n |
 		awk -v end=$(((FIO_RUNTIME - 2) * 1000)) '
 			{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last
 			  if (NR == 1) first = t; last = t }
@@ -234,20 +320,33 @@ max_gap_ms() {
 				printf "%d completions from %d to %d ms\n", NR, first, last > "/dev/stderr"
 				exit 1 }
 			      print gap + 0 }' ||
-		fail "fio's completion log does not cover the run ($FIO_RUNTIME s)"
+		fail "fio's completion log $1 does not cover the run ($FIO_RUNTIME s)"
+}
+
+# pauses_ms: every LUN's largest completion gap, ascending.
+pauses_ms() {
+	local k
+	for k in $(seq 1 "$LUNS"); do max_gap_ms "/tmp/ha_clat.$k.log"; done | sort -n
+}
+
+# rank P VALUES...: the P-th percentile of ascending VALUES (nearest rank).
+rank() {
+	local p=$1 n i
+	shift
+	n=$#
+	i=$(((p * n + 99) / 100))
+	[ "$i" -ge 1 ] || i=1
+	echo "${!i}"
 }
 
 initiator_main() {
 	net_setup
 	gateway_setup
-	wait_for "[ -e $X/b.ready ]" 300 || fail "gateway B never got ready"
+	wait_for "[ -e $X/b.ready ]" "$((300 + 5 * LUNS))" || fail "gateway B never got ready"
 	initiator_setup
 	local rc=0 fio_pid
-	fio --name=ha --filename=/dev/mapper/mpatha --direct=1 --ioengine=libaio \
-		--rw=randwrite --bs=4k --iodepth=8 --size=48M --time_based \
-		--runtime="$FIO_RUNTIME" --verify=crc32c --verify_backlog=256 \
-		--verify_fatal=1 --write_lat_log=/tmp/ha --log_avg_msec=0 \
-		--output="$RESULTS/fio.txt" &
+	fio_jobs >/tmp/ha.fio
+	fio --output="$RESULTS/fio.txt" /tmp/ha.fio &
 	fio_pid=$!
 	sleep "$FAIL_AT"
 	local before
@@ -257,25 +356,33 @@ initiator_main() {
 	# dm-multipath activates gateway A's path group: scsi_dh_alua sends
 	# the STPG (an STPG behind its back would be undone by its next
 	# activation of the group it still considers current).
-	planned) multipathd switchgroup map mpatha group 2 >/dev/null ||
-		fail "multipathd switchgroup" ;;
+	planned) for m in $(maps); do
+			multipathd switchgroup map "$m" group 2 >/dev/null ||
+				fail "multipathd switchgroup $m"
+		done ;;
 	*) touch $X/fail ;;
 	esac
 	wait "$fio_pid" || rc=$?
 	# Read before gateway B hears the run is over: its guest then stops.
-	local after owner
+	local after owners
 	after=$(acquisitions)
-	owner=$(owner_group)
+	owners=$(owners_at_end)
 	touch $X/a.done
-	cp /tmp/ha_clat.*.log "$RESULTS/" 2>/dev/null || true
-	local pause
-	pause=$(max_gap_ms)
+	cp /tmp/ha.fio /tmp/ha_clat.*.log "$RESULTS/" 2>/dev/null || true
+	local pauses
+	pauses_ms >/tmp/ha_pauses || fail "a LUN's completion log does not cover the run (above)"
+	pauses=$(tr '\n' ' ' </tmp/ha_pauses)
+	# shellcheck disable=SC2086  # the list splits into rank's arguments
 	{
-		echo "pause_ms $pause"
+		echo "pause_ms $(rank 100 $pauses)"
+		echo "pause_p50_ms $(rank 50 $pauses)"
+		echo "pause_p99_ms $(rank 99 $pauses)"
+		echo "pauses_ms $pauses"
+		echo "luns $LUNS"
 		echo "fio_status $rc"
 		echo "setup_acquisitions $before"
 		echo "takeovers $((after - before))"
-		echo "owner_at_end $owner"
+		echo "owner_at_end $owners"
 		{ grep -h "cluster lock acquired" "$LOGDIR/lunard.log" || true; } | sed 's/^/gateway A: /'
 	} >"$RESULTS/ha.txt"
 	cat "$RESULTS/ha.txt"
