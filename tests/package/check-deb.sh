@@ -12,44 +12,16 @@
 # a debootstrap --variant=minbase of bookworm from Debian's mirror, cached
 # as a tarball in WORK_DIR (default /var/tmp/lunar-pkg-test).  Root only.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/debian-root.sh"
 arg=${1:?usage: $0 BUILD_DIR|DEB [WORK_DIR]}
 work=${2:-/var/tmp/lunar-pkg-test}
-if [ -d "$arg" ]; then
-	rm -rf "$arg/package"
-	(cd "$arg" && cpack -G DEB -B "$arg/package" > "$arg/cpack.log" 2>&1) ||
-		{ tail -20 "$arg/cpack.log"; echo "check-deb: FAIL: cpack" >&2; exit 1; }
-	set -- "$arg"/package/lunar_*_amd64.deb
-	[ -f "$1" ] || { echo "check-deb: FAIL: cpack wrote no lunar_*_amd64.deb" >&2; exit 1; }
-	arg=$1
-fi
-deb=$(realpath "$arg")
-mirror=${LUNAR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root=$work/root
 handler_dir=/usr/lib/x86_64-linux-gnu/tcmu-runner	# Debian's tcmu-runner's
 fail() { echo "check-deb: FAIL: $*" >&2; exit 1; }
 step() { echo "== check-deb: $*"; }
-in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
+deb=$(lunar_deb "$arg") || fail "no package"
 installed() {
-	in_root dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
-}
-
-fresh_root() {
-	mkdir -p "$work"
-	if [ ! -s "$work/bookworm-minbase.tar" ]; then
-		step "debootstrap bookworm (minbase) from $mirror"
-		rm -rf "$work/build"
-		debootstrap --variant=minbase bookworm "$work/build" "$mirror" \
-			> "$work/debootstrap.log" 2>&1 ||
-			{ tail -20 "$work/debootstrap.log"; fail "debootstrap failed"; }
-		tar -C "$work/build" -cf "$work/bookworm-minbase.tar.tmp" .
-		mv "$work/bookworm-minbase.tar.tmp" "$work/bookworm-minbase.tar"
-		rm -rf "$work/build"
-	fi
-	rm -rf "$root"
-	mkdir -p "$root"
-	tar -C "$root" -xf "$work/bookworm-minbase.tar"
-	# The host's resolver, so apt reaches the mirror from the chroot.
-	cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+	in_root "$root" dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
 }
 
 # Every path in the root but the ones apt, dpkg and the chroot itself
@@ -67,27 +39,27 @@ snapshot() {
 unmount() { umount "$root/proc" 2>/dev/null || true; }
 trap unmount EXIT
 
-fresh_root
+debian_root "$work" "$root" || fail "no Debian root"
 mount -t proc proc "$root/proc"
 step "apt-get update"
-in_root apt-get update -q > "$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "apt-get update"; }
+in_root "$root" apt-get update -q > "$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "apt-get update"; }
 snapshot > "$work/before.txt"
 
 step "apt-get install ./$(basename "$deb")"
 cp "$deb" "$root/tmp/"
-in_root apt-get install -y -q --no-install-recommends "./tmp/$(basename "$deb")" \
+in_root "$root" apt-get install -y -q --no-install-recommends "./tmp/$(basename "$deb")" \
 	>> "$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; fail "lunar does not install"; }
 installed lunar || fail "lunar not installed"
 pulled=$(grep -c "^Setting up" "$work/apt.log" || true)
 echo "lunar installed, with $((pulled - 1)) package(s) pulled from Debian"
 ! installed tcmu-runner || fail "tcmu-runner got installed"
-handlers=$(in_root sh -c "ls $handler_dir/handler_*.so")
+handlers=$(in_root "$root" sh -c "ls $handler_dir/handler_*.so")
 for f in /usr/bin/lunard $handlers; do
-	unresolved=$(in_root ldd "$f" | grep "not found" || true)
+	unresolved=$(in_root "$root" ldd "$f" | grep "not found" || true)
 	[ -z "$unresolved" ] || fail "$f: unresolved libraries: $unresolved"
 done
-in_root lunard -V | grep -q "^lunard " || fail "lunard -V does not run"
-in_root lunard -h | grep -q "default $handler_dir)" ||
+in_root "$root" lunard -V | grep -q "^lunard " || fail "lunard -V does not run"
+in_root "$root" lunard -h | grep -q "default $handler_dir)" ||
 	fail "lunard's default handler path is not Debian's tcmu-runner path"
 [ "$(readlink "$root/lib/systemd/system/tcmu-runner.service")" = lunard.service ] ||
 	fail "tcmu-runner.service is not an alias of lunard.service"
@@ -98,7 +70,7 @@ grep -q "^Exec=/usr/bin/lunard$" \
 	fail "D-Bus activation does not start /usr/bin/lunard"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/lunard.service" ] ||
 	fail "postinst did not enable lunard.service"
-in_root dpkg-query -W -f='${Conffiles}\n' lunar | grep -q "/etc/tcmu/tcmu.conf" ||
+in_root "$root" dpkg-query -W -f='${Conffiles}\n' lunar | grep -q "/etc/tcmu/tcmu.conf" ||
 	fail "/etc/tcmu/tcmu.conf is not a conffile"
 for f in /etc/logrotate.d/lunar /usr/share/man/man8/lunard.8.gz \
 	/usr/share/dbus-1/system.d/org.kernel.TCMUService1.conf; do
@@ -106,26 +78,26 @@ for f in /etc/logrotate.d/lunar /usr/share/man/man8/lunard.8.gz \
 done
 # A start that fails (no TCMU in this kernel, no bus) still writes the
 # log, which the purge must then remove.
-in_root timeout 10 lunard > /dev/null 2>&1 || true
+in_root "$root" timeout 10 lunard > /dev/null 2>&1 || true
 [ -s "$root/var/log/lunard.log" ] || fail "lunard wrote no /var/log/lunard.log"
 echo "files, links, conffiles and the enabled unit as expected; lunard ran and logged"
 
-in_root dpkg-query -L lunar | grep -v '^/\.$' > "$work/lunar-files.txt"
+in_root "$root" dpkg-query -L lunar | grep -v '^/\.$' > "$work/lunar-files.txt"
 
 step "apt-get install ceph-iscsi"
-in_root apt-get install -y -q --no-install-recommends ceph-iscsi \
+in_root "$root" apt-get install -y -q --no-install-recommends ceph-iscsi \
 	>> "$work/apt.log" 2>&1 || { tail -30 "$work/apt.log"; fail "ceph-iscsi does not install"; }
 installed ceph-iscsi || fail "ceph-iscsi not installed"
 ! installed tcmu-runner || fail "ceph-iscsi pulled tcmu-runner"
 installed lunar || fail "ceph-iscsi removed lunar"
 grep -q "Wants=.*tcmu-runner.service" "$root/lib/systemd/system/rbd-target-api.service" ||
 	fail "rbd-target-api.service no longer wants tcmu-runner.service (what the alias is for)"
-echo "ceph-iscsi $(in_root dpkg-query -W -f='${Version}' ceph-iscsi) installed on lunar; no tcmu-runner"
+echo "ceph-iscsi $(in_root "$root" dpkg-query -W -f='${Version}' ceph-iscsi) installed on lunar; no tcmu-runner"
 
 step "apt-get purge"
-in_root apt-get purge -y -q --autoremove ceph-iscsi lunar >> "$work/apt.log" 2>&1 ||
+in_root "$root" apt-get purge -y -q --autoremove ceph-iscsi lunar >> "$work/apt.log" 2>&1 ||
 	{ tail -30 "$work/apt.log"; fail "purge failed"; }
-status=$(in_root dpkg-query -W -f='${db:Status-Abbrev}' lunar 2>/dev/null || true)
+status=$(in_root "$root" dpkg-query -W -f='${db:Status-Abbrev}' lunar 2>/dev/null || true)
 case $status in
 "" | un*) ;;
 *) fail "lunar still known to dpkg after the purge: '$status'" ;;

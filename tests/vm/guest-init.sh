@@ -1,10 +1,10 @@
 #!/bin/sh
 # /init of the VM tier's initramfs (busybox sh; build-image.sh installs it).
 #
-# Mounts the host's root (9p "hostroot", read-only) under a tmpfs overlay at
-# /newroot, so host binaries run unchanged, mounts the per-run share (9p
-# "share") at /newroot/share, chroots there to run /share/run.sh (written by
-# run-vm.sh) and powers off.  /share/booted tells the host the guest got
+# Mounts the host's root (9p "hostroot", read-only; with run-vm.sh --root
+# another root) under a tmpfs overlay at /newroot, so host binaries run
+# unchanged, mounts the per-run share (9p "share") at /newroot/share,
+# chroots there to run /share/run.sh (written by run-vm.sh) and powers off.  /share/booted tells the host the guest got
 # that far; run.sh writes the scenario's status.
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export PATH
@@ -93,6 +93,15 @@ bind_host_paths() {
 	done <"$R/share/binds"
 }
 
+# run-vm.sh --root: the scenario's directory, shared as "scripts", at its
+# host path.
+mount_scripts() {
+	[ -f "$R/share/scripts-dir" ] || return 0
+	d=$(cat "$R/share/scripts-dir")
+	mkdir -p "$R$d"
+	mount -t 9p -o "$NINEP,cache=loose,ro" scripts "$R$d" || die "mount 9p scripts at $d"
+}
+
 # devtmpfs has no /dev/fd; the host has no kmod, so busybox provides
 # modprobe & co. first in PATH.
 complete_root() {
@@ -114,6 +123,7 @@ load_modules
 mount_root
 mount_inside
 bind_host_paths
+mount_scripts
 complete_root
 [ -x "$R/share/run.sh" ] || die "no executable /share/run.sh in the share"
 say "ready ($(cut -d' ' -f1 /proc/uptime) s)"

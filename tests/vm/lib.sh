@@ -135,10 +135,12 @@ _daemon_registered() {
 	[ "$(_reply_lines)" -gt "$1" ] || _netlink_subscribed "$DAEMON_PID"
 }
 
-# start_daemon lunard|tcmu-runner [ARGS...]: start the daemon in the
-# background (logs in $LOGDIR, copied to $RESULTS/logs at exit) and wait
-# until it registered on netlink.  lunard comes from $LUNAR_BUILD with
-# --handler-path $LUNAR_BUILD/handlers; tcmu-runner is Debian's 1.5.4.
+# start_daemon lunard|lunar-package|tcmu-runner [ARGS...]: start the
+# daemon in the background (logs in $LOGDIR, copied to $RESULTS/logs at
+# exit) and wait until it registered on netlink.  lunard comes from
+# $LUNAR_BUILD with --handler-path $LUNAR_BUILD/handlers; lunar-package is
+# /usr/bin/lunard as lunar's package installs it (a guest booted with
+# run-vm.sh --root); tcmu-runner is Debian's 1.5.4.
 start_daemon() {
 	local name=${1:?start_daemon: which daemon (lunard or tcmu-runner)?}
 	shift
@@ -149,8 +151,9 @@ start_daemon() {
 		[ -n "${LUNAR_BUILD:-}" ] ||
 			fail "start_daemon lunard: LUNAR_BUILD (lunar's build directory) is not set; pass it with LUNAR_VM_ENV=LUNAR_BUILD"
 		cmd=("$LUNAR_BUILD/runner/lunard" --handler-path "$LUNAR_BUILD/handlers" -l "$LOGDIR") ;;
+	lunar-package) cmd=(/usr/bin/lunard -l "$LOGDIR") ;;
 	tcmu-runner) cmd=("$TCMU_RUNNER" -l "$LOGDIR") ;;
-	*) fail "start_daemon: unknown daemon '$name' (lunard or tcmu-runner)" ;;
+	*) fail "start_daemon: unknown daemon '$name' (lunard, lunar-package or tcmu-runner)" ;;
 	esac
 	[ -x "${cmd[0]}" ] || fail "start_daemon $name: ${cmd[0]} is not an executable"
 	local seen

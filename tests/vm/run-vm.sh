@@ -4,12 +4,16 @@
 #
 # usage: run-vm.sh [--smp N] [--mem MB] [--timeout S] [--results DIR]
 #                  [--cache DIR] [--keep] [--nic SPEC]... [--xshare DIR]
-#                  SCRIPT [ARGS...]
+#                  [--root DIR] SCRIPT [ARGS...]
 #
 # SCRIPT is a host path; the guest sees the host root, so it runs there
-# unchanged.  Environment variables named in LUNAR_VM_ENV (space-separated)
-# are passed to it; RESULTS names a directory whose contents end up in
-# --results DIR, with the guest's console, stdout, stderr and dmesg.
+# unchanged.  --root DIR boots on DIR instead of the host root (a Debian
+# root with packages installed as an operator would, e.g.
+# tests/vm/gateway-root.sh's): SCRIPT's directory is then made visible in
+# it at the same path.  Environment variables named in LUNAR_VM_ENV
+# (space-separated) are passed to it; RESULTS names a directory whose
+# contents end up in --results DIR, with the guest's console, stdout,
+# stderr and dmesg.
 #
 # Networking (none by default) only through QEMU user-mode networking and
 # socket netdevs on host loopback, never a host tap or bridge:
@@ -37,7 +41,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly SKIP=77 E_TIMEOUT=124 E_NOBOOT=125 E_NOSTATUS=126
 readonly BOOT_TIMEOUT=${LUNAR_VM_BOOT_TIMEOUT:-60} BOOT_STALLED=200
 
-SMP=2 MEM=2048 TIMEOUT=300 RESULTS_DIR="" KEEP=0 XSHARE=""
+SMP=2 MEM=2048 TIMEOUT=300 RESULTS_DIR="" KEEP=0 XSHARE="" ROOT=/
 NICS=()
 CACHE=${LUNAR_VM_CACHE:-/var/tmp/lunar-vm-cache}
 RUN="" QEMU_PID=""
@@ -45,7 +49,7 @@ RUN="" QEMU_PID=""
 log() { printf 'run-vm: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 usage() {
-	sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -79,6 +83,8 @@ parse_args() {
 		--nic) nic_args "${2:-}"; shift 2 ;;
 		--xshare) [ -d "${2:-}" ] || { log "--xshare needs a directory"; usage; }
 			XSHARE=$(realpath -e -- "$2"); shift 2 ;;
+		--root) [ -d "${2:-}/usr/bin" ] || { log "--root needs a root filesystem"; usage; }
+			ROOT=$(realpath -e -- "$2"); shift 2 ;;
 		-h | --help) usage ;;
 		--) shift; break ;;
 		-*) log "unknown option $1"; usage ;;
@@ -93,7 +99,8 @@ parse_args() {
 }
 
 # Paths under /tmp and /run are hidden in the guest by its own tmpfs; the
-# guest's /init binds the ones listed here back from the host root.
+# guest's /init binds the ones listed here back from the host root (from
+# --root's, which has no scenario directory: that comes as "scripts").
 shadowed() { [[ $1 == /tmp/* || $1 == /run/* ]]; }
 
 # write_binds FILE: the scenario's directory and every passed variable
@@ -101,7 +108,7 @@ shadowed() { [[ $1 == /tmp/* || $1 == /run/* ]]; }
 write_binds() {
 	local f=$1 name val
 	: >"$f"
-	shadowed "$(dirname "$SCRIPT")" && dirname "$SCRIPT" >>"$f"
+	[ "$ROOT" = / ] && shadowed "$(dirname "$SCRIPT")" && dirname "$SCRIPT" >>"$f"
 	for name in ${LUNAR_VM_ENV:-}; do
 		val=${!name:-}
 		[[ $val == /* ]] && [ -e "$val" ] || continue
@@ -203,10 +210,13 @@ wait_booted() {
 # parent (pdeathsig), so even a SIGKILLed run-vm.sh leaves no qemu behind.
 run_qemu() {
 	local img=$CACHE/image rc=0 boot=0
-	local -a XSHARE_ARGS=()
+	local -a XSHARE_ARGS=() SCRIPTS_ARGS=()
 	[ -z "$XSHARE" ] || XSHARE_ARGS=(
 		-fsdev "local,id=fs2,path=$XSHARE,security_model=none,multidevs=remap"
 		-device virtio-9p-pci,fsdev=fs2,mount_tag=xshare)
+	[ "$ROOT" = / ] || SCRIPTS_ARGS=(
+		-fsdev "local,id=fs3,path=$(dirname "$SCRIPT"),security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=fs3,mount_tag=scripts)
 	setpriv --pdeathsig KILL -- \
 		timeout -k 5 "$1" \
 		setpriv --pdeathsig KILL -- \
@@ -215,11 +225,11 @@ run_qemu() {
 		-kernel "$img/vmlinuz" -initrd "$img/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1" \
 		-chardev "stdio,id=con,signal=off,logfile=$RUN/console.log" -serial chardev:con \
-		-fsdev local,id=fs0,path=/,security_model=none,readonly=on,multidevs=remap \
+		-fsdev "local,id=fs0,path=$ROOT,security_model=none,readonly=on,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=fs0,mount_tag=hostroot \
 		-fsdev "local,id=fs1,path=$RUN/share,security_model=none,multidevs=remap" \
 		-device virtio-9p-pci,fsdev=fs1,mount_tag=share \
-		"${NICS[@]}" "${XSHARE_ARGS[@]}" \
+		"${NICS[@]}" "${XSHARE_ARGS[@]}" "${SCRIPTS_ARGS[@]}" \
 		</dev/null &
 	QEMU_PID=$!
 	wait_booted || boot=$?
@@ -289,6 +299,8 @@ main() {
 	mkdir -p "$RUN/share/results"
 	write_wrapper "$RUN/share/run.sh"
 	write_binds "$RUN/share/binds"
+	# The scenario's directory, shared as "scripts" (see run_qemu).
+	[ "$ROOT" = / ] || dirname "$SCRIPT" >"$RUN/share/scripts-dir"
 	log "booting: $(basename "$SCRIPT") ${ARGS[*]} (smp $SMP, $MEM MB, timeout $TIMEOUT s)"
 	local start=$SECONDS qrc=0
 	run_qemu "$TIMEOUT" || qrc=$?
