@@ -25,5 +25,8 @@ chmod -R a+rX "$work"
 
 export LUNAR_BUILD=$build CONFORMANCE_CEPH=$work/ceph
 export LUNAR_VM_ENV="LUNAR_BUILD CONFORMANCE_CEPH"
-exec "$here/run-vm.sh" --timeout "$timeout" --cache "$cache" --results "$results" \
-	--nic user "$here/scenario-conformance.sh" lunard-rbd
+# Not exec: the trap above must purge the cluster when the guest is done.
+rc=0
+"$here/run-vm.sh" --timeout "$timeout" --cache "$cache" --results "$results" \
+	--nic user "$here/scenario-conformance.sh" lunard-rbd || rc=$?
+exit "$rc"
