@@ -4,8 +4,9 @@
 # Mounts the host's root (9p "hostroot", read-only; with run-vm.sh --root
 # another root) under a tmpfs overlay at /newroot, so host binaries run
 # unchanged, mounts the per-run share (9p "share") at /newroot/share,
-# chroots there to run /share/run.sh (written by run-vm.sh) and powers off.  /share/booted tells the host the guest got
-# that far; run.sh writes the scenario's status.
+# chroots there to run /share/run.sh (written by run-vm.sh) and powers
+# off.  /share/booted tells the host the guest got that far; run.sh writes
+# the scenario's status.
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export PATH
 R=/newroot
