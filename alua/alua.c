@@ -212,12 +212,70 @@ static void rtpg_complete(struct lunar_cmd *cmd)
 	cmd_finish(cmd, rtpg_reply(cmd));
 }
 
+/*
+ * The kernel checks every command against the configfs state of the group
+ * of the port it came through before lunard sees it (TCMU passes ALUA
+ * through only when attrib/alua_support says so), and ceph-iscsi creates
+ * every group Standby under explicit ALUA: the kernel would refuse the
+ * I/O this gateway serves.  lunard's own gate (alua_check_access)
+ * decides, so the local group's configfs state is made Active/Optimized
+ * before this gateway serves through it: when an STPG asks for it, before
+ * the lock is taken, and when RTPG finds this gateway holding the lock
+ * (a restarted lunard took its lock back).  It is never made more
+ * restrictive: lunard answers for the ports it does not serve.  Command
+ * thread only (a configfs write, as alua.h says of reads).
+ */
+static const char *state_name(uint8_t state)
+{
+	switch (state) {
+	case ALUA_AO: return "active/optimized";
+	case ALUA_ANO: return "active/non-optimized";
+	case ALUA_STANDBY: return "standby";
+	case ALUA_UNAVAILABLE: return "unavailable";
+	case ALUA_OFFLINE: return "offline";
+	case ALUA_TRANSITIONING: return "transitioning";
+	default: return "unknown";
+	}
+}
+
+static void kernel_admit_local(struct tcmu_device *dev)
+{
+	struct dev_alua *a = ha_alua(dev);
+	char name[96], group[sizeof(a->cfg.groups[0].name)];
+	uint8_t was;
+	int ret;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->cfg.local < 0 || a->cfg.groups[a->cfg.local].state == ALUA_AO) {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	was = a->cfg.groups[a->cfg.local].state;
+	snprintf(group, sizeof(group), "%s", a->cfg.groups[a->cfg.local].name);
+	pthread_mutex_unlock(&a->mu);
+	snprintf(name, sizeof(name), "alua/%s/alua_access_state", group);
+	ret = device_write_attr(dev, name, "0");
+	if (ret) {
+		lunar_warn(dev, "ALUA group %s: cannot set the kernel's state to active/optimized (%s): the kernel refuses I/O through this gateway; give the group alua_access_type 3 (implicit and explicit)",
+			   group, strerror(-ret));
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	if (a->cfg.local >= 0 && !strcmp(a->cfg.groups[a->cfg.local].name, group))
+		a->cfg.groups[a->cfg.local].state = ALUA_AO;
+	pthread_mutex_unlock(&a->mu);
+	lunar_info(dev, "ALUA group %s: kernel state set active/optimized (was %s) so that it admits what this gateway serves",
+		   group, state_name(was));
+}
+
 /* With a cluster lock, answered after a fresh look at the owner. */
 int alua_report_target_port_groups(struct lunar_cmd *cmd)
 {
 	struct tcmu_device *dev = cmd_device(cmd);
 
 	alua_refresh(dev);
+	if (cluster_lock_enabled(dev) && cluster_lock_is_held(dev))
+		kernel_admit_local(dev);
 	if (cluster_lock_enabled(dev))
 		return cluster_lock_after_refresh(dev, cmd, rtpg_complete);
 	return rtpg_reply(cmd);
@@ -282,6 +340,8 @@ int alua_set_target_port_groups(struct lunar_cmd *cmd)
 	if (!cluster_lock_enabled(dev))
 		return sense_fail(cmd, ILLEGAL_REQUEST, ASC_STPG_FAILED);
 	lunar_info(dev, "SET TARGET PORT GROUPS: local group %s", want ? "active/optimized" : "standby");
+	if (want)
+		kernel_admit_local(dev);
 	return cluster_lock_request_stpg(dev, cmd, want);
 }
 

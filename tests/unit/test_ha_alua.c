@@ -434,6 +434,56 @@ static void test_stpg_takes_lock(void **state)
 	assert_int_equal(cmd.sense_field, 6);
 }
 
+/*
+ * ceph-iscsi creates every group Standby in configfs under explicit ALUA,
+ * and the kernel refuses I/O through a Standby port before lunard sees
+ * it: the local group is made Active/Optimized before an STPG takes the
+ * lock, and when RTPG finds the lock held here — never the other way.
+ */
+static void attach_standby_in_configfs(int owner)
+{
+	put_two_groups(BOTH);
+	fake_attr_set(dev, "alua/gw1/alua_access_state", "2\n");
+	dev->backend.owner = owner;
+	assert_int_equal(cluster_ha_ops.attach(dev), 0);
+}
+
+static void test_stpg_sets_kernel_state(void **state)
+{
+	struct lunar_cmd cmd;
+
+	(void)state;
+	attach_standby_in_configfs(OTHER);
+	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_ASYNC_HANDLED);
+	assert_string_equal(fake_attr_get(dev, "alua/gw1/alua_access_state"), "0");
+	WAIT_UNTIL(cmd.finishes == 1);
+	assert_int_equal(cmd.status, TCMU_STS_OK);
+	assert_true(cluster_lock_is_held(dev));
+}
+
+static void test_rtpg_owner_sets_kernel_state(void **state)
+{
+	struct lunar_cmd cmd;
+
+	(void)state;
+	attach_standby_in_configfs(LOCAL);
+	assert_true(cluster_lock_is_held(dev));
+	rtpg(&cmd, false);
+	assert_int_equal(cmd.data_in[4], 0x80 | ALUA_AO);
+	assert_string_equal(fake_attr_get(dev, "alua/gw1/alua_access_state"), "0");
+}
+
+static void test_rtpg_non_owner_leaves_kernel_state(void **state)
+{
+	struct lunar_cmd cmd;
+
+	(void)state;
+	attach_standby_in_configfs(OTHER);
+	rtpg(&cmd, false);
+	assert_int_equal(cmd.data_in[4], 0x80 | ALUA_STANDBY);
+	assert_string_equal(fake_attr_get(dev, "alua/gw1/alua_access_state"), "2\n");
+}
+
 static void test_stpg_unsupported_implicit_only(void **state)
 {
 	struct lunar_cmd cmd;
@@ -472,6 +522,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rtpg_owner_elsewhere, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_lock_callouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_takes_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stpg_sets_kernel_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtpg_owner_sets_kernel_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtpg_non_owner_leaves_kernel_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_unsupported_implicit_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detach_unlocks_held_lock, setup, teardown),
 	};

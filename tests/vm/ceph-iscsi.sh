@@ -1,11 +1,22 @@
 #!/bin/bash
-# ceph-iscsi drives lunar (see scenario-ceph-iscsi.sh): builds the gateway
-# root (lunar's package and ceph-iscsi, tests/vm/gateway-root.sh), starts
-# a Ceph with a manager (ceph-iscsi reads the service map) on the host's
-# loopback and boots one guest on that root.
+# ceph-iscsi drives two lunar gateways through the failures of the
+# two-gateway drill (see scenario-ceph-iscsi.sh): builds the gateway root
+# (lunar's package and ceph-iscsi, tests/vm/gateway-root.sh), starts a Ceph
+# with a manager (ceph-iscsi reads the service map) on the host's loopback
+# and boots two guests on that root, linked by a socket netdev.
 #
 # usage: ceph-iscsi.sh BUILD_DIR [RESULTS_DIR]
-# Environment: LUNAR_GATEWAY_ROOT (default /var/tmp/lunar-gateway-root).
+# Environment: LUNAR_GATEWAY_ROOT (default /var/tmp/lunar-gateway-root),
+# CI_ALUA (explicit, the default, or implicit: ceph-iscsi's
+# alua_failover_type).
+#
+# Goals, on the largest gap between one LUN's completions in each phase
+# (both LUNs): kill <= 2 s, planned < 1 s, power-off <= 5 s — those of
+# tests/vm/ha-drill.sh.  Under implicit ALUA a planned move is an implicit
+# takeover (its hold-down first): its goal is then the power-off's.  As
+# there, a run that passes every check but a goal is run once more from
+# scratch (best of two: the guests are emulated on a shared 2-core host).
+#
 # Exit status: 0 pass, 1 fail, 77 skip (no qemu, no Ceph).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,24 +24,112 @@ src=$(cd "$here/../.." && pwd)
 build=$(realpath -e -- "${1:?usage: ceph-iscsi.sh BUILD_DIR [RESULTS_DIR]}")
 results=${2:-$build/tests/vm/results/ceph_iscsi}
 root=${LUNAR_GATEWAY_ROOT:-/var/tmp/lunar-gateway-root}
+alua=${CI_ALUA:-explicit}
+case $alua in
+explicit) planned_goal=999 ;;
+implicit) planned_goal=5000 ;;
+*) echo "ceph-iscsi: CI_ALUA must be explicit or implicit, not '$alua'" >&2; exit 2 ;;
+esac
+readonly GOAL_MISSED=3
 
-work=""
+work="" pids=()
 cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	pids=()
 	[ -n "$work" ] || return 0
 	"$src/tests/ceph/cluster.sh" purge "$work/ceph" >/dev/null 2>&1 || true
 	rm -rf "$work"
+	work=""
 }
 trap cleanup EXIT
+say() { echo "ceph-iscsi: $*"; }
 flunk() { echo "ceph-iscsi: FAIL: $*" >&2; exit 1; }
 
+start_ceph() {
+	local rc=0
+	work=$(mktemp -d /tmp/ceph-iscsi.XXXXXX)
+	WITH_MGR=1 POOL=rbd \
+		"$src/tests/ceph/cluster.sh" start "$work/ceph" >"$work/ceph.log" 2>&1 || rc=$?
+	[ "$rc" -ne 77 ] || { say "SKIP: Ceph is not installed"; exit 77; }
+	[ "$rc" -eq 0 ] || { cat "$work/ceph.log" >&2; flunk "Ceph did not start"; }
+	mkdir -m 777 "$work/x"
+	cp "$work/ceph/ceph.conf" "$work/ceph/keyring" "$work/x/"
+	chmod a+r "$work/x"/*
+}
+
+vm() {
+	"$here/run-vm.sh" --root "$root" --timeout 900 --mem 2048 --nic user \
+		--xshare "$work/x" "$@"
+}
+
+# run_guests OUT: both gateways; fails if gateway 1 (the initiator) did,
+# or gateway 2 before it was powered off.
+run_guests() {
+	local out=$1 port rc1=0 rc2=0
+	export CI_CEPH=/xshare CI_ALUA=$alua LUNAR_VM_ENV="CI_CEPH CI_ALUA"
+	port=$((48000 + RANDOM % 1000))
+	mkdir -p "$out"
+	vm --results "$out/gw1" --nic "listen:$port:52:54:00:78:00:01" \
+		"$here/scenario-ceph-iscsi.sh" gateway1 >"$out/gw1.out" 2>&1 &
+	pids+=($!)
+	sleep 2
+	vm --results "$out/gw2" --nic "connect:$port:52:54:00:78:00:02" \
+		"$here/scenario-ceph-iscsi.sh" gateway2 >"$out/gw2.out" 2>&1 &
+	pids+=($!)
+	wait "${pids[0]}" || rc1=$?
+	# A powered-off gateway 2's kernel can stall on its way down under
+	# TCG: its guest is stopped.  Otherwise gateway 1 failed and gateway 2
+	# ends on its own, its logs saved, unless it hangs too.
+	[ -e "$work/x/poweroff" ] || wait_or_stop "${pids[1]}" 120
+	pkill -TERM -P "${pids[1]}" 2>/dev/null || true
+	wait "${pids[1]}" || rc2=$?
+	pids=()
+	cp "$work/x/gw2-lunard.log" "$out/" 2>/dev/null || true
+	if [ "$rc1" -ne 0 ]; then
+		tail -n 40 "$out/gw1.out" | sed 's/^/  | /' >&2
+		[ -e "$work/x/poweroff" ] || tail -n 20 "$out/gw2.out" | sed 's/^/  gw2 | /' >&2
+		[ "$rc1" -ne 77 ] || exit 77
+		flunk "gateway 1 exited $rc1 (its output above)"
+	fi
+}
+
+# wait_or_stop PID SECONDS: wait up to SECONDS for PID to end.
+wait_or_stop() {
+	for _ in $(seq "$2"); do kill -0 "$1" 2>/dev/null || return 0; sleep 1; done
+}
+
+# pause_of PHASE: the phase's largest completion gap over both LUNs.
+pause_of() {
+	awk -v p="$1" '$1 == p { print ($3 > $4 ? $3 : $4) }' "$out/gw1/ceph-iscsi.txt"
+}
+
+# attempt N: one run from a fresh Ceph; 0 when every goal held,
+# GOAL_MISSED when only a goal was missed, else it fails (exit).
+attempt() {
+	local kill planned poweroff
+	out=$results/attempt-$1
+	start_ceph
+	run_guests "$out"
+	cleanup
+	kill=$(pause_of kill) planned=$(pause_of planned) poweroff=$(pause_of poweroff)
+	[[ $kill =~ ^[0-9]+$ && $planned =~ ^[0-9]+$ && $poweroff =~ ^[0-9]+$ ]] ||
+		flunk "gateway 1 reported no pauses ($(tr '\n' ';' <"$out/gw1/ceph-iscsi.txt"))"
+	say "attempt $1 ($alua ALUA): largest completion gap kill $kill ms (goal <= 2000), planned $planned ms (goal <= $planned_goal), power-off $poweroff ms (goal <= 5000); fio verify clean; locks moved as the phases say"
+	[ "$kill" -le 2000 ] && [ "$planned" -le "$planned_goal" ] && [ "$poweroff" -le 5000 ] ||
+		return "$GOAL_MISSED"
+}
+
 "$here/gateway-root.sh" "$build" "$root" || flunk "no gateway root"
-work=$(mktemp -d /tmp/ceph-iscsi.XXXXXX)
+mkdir -p "$results"
+rm -rf "$results"/attempt-*
 rc=0
-WITH_MGR=1 POOL=rbd "$src/tests/ceph/cluster.sh" start "$work/ceph" >"$work/ceph.log" 2>&1 || rc=$?
-[ "$rc" -ne 77 ] || { echo "ceph-iscsi: SKIP: Ceph is not installed"; exit 77; }
-[ "$rc" -eq 0 ] || { cat "$work/ceph.log" >&2; flunk "Ceph did not start"; }
-mkdir -m 755 "$work/x"
-cp "$work/ceph/ceph.conf" "$work/ceph/keyring" "$work/x/"
-export CI_CEPH=/xshare LUNAR_VM_ENV=CI_CEPH
-"$here/run-vm.sh" --root "$root" --timeout 600 --mem 2048 --nic user \
-	--xshare "$work/x" --results "$results" "$here/scenario-ceph-iscsi.sh"
+attempt 1 || rc=$?
+if [ "$rc" = "$GOAL_MISSED" ]; then
+	say "a goal missed in attempt 1; one more run (best of two)"
+	rc=0
+	attempt 2 || rc=$?
+fi
+[ "$rc" = 0 ] || flunk "a pause missed its goal in both attempts (above)"
+say "PASS"

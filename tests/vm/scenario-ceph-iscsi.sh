@@ -1,37 +1,66 @@
 #!/bin/bash
-# ceph-iscsi drives lunar: one guest booted on a gateway root
-# (tests/vm/gateway-root.sh: lunar and ceph-iscsi installed from packages,
-# run with run-vm.sh --root) runs lunard as the package installs it and
-# rbd-target-api; gwcli — not hand-written configfs — creates the target,
-# the gateway, two RBD disks, a host with CHAP and maps the disks; the
-# same guest then logs in as that host and verifies I/O on both LUNs.
+# ceph-iscsi drives two lunar gateways (tests/vm/ceph-iscsi.sh boots both
+# on a gateway root, tests/vm/gateway-root.sh: lunar and ceph-iscsi
+# installed from packages).  Each gateway runs lunard as the package
+# installs it and rbd-target-api; gwcli on gateway 1 — not hand-written
+# configfs — creates the target, both gateways, two RBD disks (ceph-iscsi
+# gives them different owners), a host with CHAP and maps the disks.
+# Gateway 1 is also the initiator: open-iscsi with CHAP on both portals,
+# multipathd with scsi_dh_alua, fio with verification on both LUNs, while
+# three failures hit gateway 2, one per phase, each with its own fio run:
 #
-# Checked: the backstores ceph-iscsi made are lunard's (user:rbd with
-# ceph-iscsi's cfgstring), lunard serves them, `gwcli ls` shows the
-# gateway up and the disks mapped, fio's verification is clean, and what
-# ceph-iscsi set that lunard must live with (cmd_time_out) is recorded.
+#   kill      gateway 2's lunard is killed (SIGKILL) and restarted 100 ms
+#             later, as systemd's Restart=on-failure does
+#   planned   the initiator moves gateway 2's LUN to gateway 1 and back
+#             (or back only, if the kill left it on gateway 1): dm-multipath
+#             activates the other path group (STPG under explicit ALUA)
+#   poweroff  gateway 2 is powered off hard
+#
+#   scenario-ceph-iscsi.sh gateway1|gateway2
+#
+# Checked in the guest: gwcli ls shows both gateways up, the host with
+# CHAP and two disks with different owners; the backstores are lunard's
+# (user:rbd with ceph-iscsi's cfgstring) and lunard serves them; gwcli
+# reads each disk's lock owner from the Ceph service map (lunar reports
+# under tcmu-runner 1.5.4's names) and it is the disk's owner; fio's
+# verification is clean in every phase; a lock moves only when a phase
+# moves it (gateway 1 takes gateway 2's LUN once per kill and power-off,
+# gateway 1's own LUN never moves, gateway 1 never loses a lock).  The
+# pause goals are checked by ceph-iscsi.sh from ceph-iscsi.txt (the
+# largest gap between completions per phase, per LUN).
 #
 # Environment: CI_CEPH (an --xshare'd directory with the host cluster's
-# ceph.conf and keyring).  Results: gwcli-ls.txt, attrs.txt,
-# fio-verify-<dev>.txt.
+# ceph.conf and keyring; the gateways meet there too), CI_ALUA (explicit,
+# the default, or implicit: ceph-iscsi's alua_failover_type).  Results:
+# gwcli-ls.txt, attrs.txt, ceph-iscsi.txt, fio-<phase>.txt.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/multipath-lib.sh"
 set -euo pipefail
 
+ROLE=${1:?usage: scenario-ceph-iscsi.sh gateway1|gateway2}
+case $ROLE in
+gateway1) ME=1 ;;
+gateway2) ME=2 ;;
+*) fail "role must be gateway1 or gateway2, not $ROLE" ;;
+esac
+X=${CI_CEPH:?CI_CEPH is not set}
 IQN=iqn.2003-01.com.example.iscsi-gw:lunar
 HOST_IQN=iqn.1994-05.com.debian:lunar-initiator
-GW=gw1 GW_IP=192.168.77.1
 CHAP_USER=lunaruser CHAP_PASS=lunarpassword12
 DISKS="disk1 disk2"
+ALUA=${CI_ALUA:-explicit}
 API=http://127.0.0.1:5000
+PHASE_S=16 EVENT_AT=6
 
-[ -n "${CI_CEPH:-}" ] && [ -f "$CI_CEPH/ceph.conf" ] || fail "CI_CEPH has no ceph.conf"
-require lunard rbd-target-api gwcli iscsiadm fio
+[ -f "$X/ceph.conf" ] || fail "CI_CEPH has no ceph.conf"
+require lunard rbd-target-api gwcli iscsiadm fio sg_rtpg
 
-# ceph.conf where ceph-iscsi looks (cluster "ceph"), its keyring beside.
+# ceph.conf where ceph-iscsi looks (cluster "ceph"), its keyring beside;
+# both gateways trusted by each other's API.
 ceph_setup() {
-	ceph_client_setup "$CI_CEPH"
+	ceph_client_setup "$X"
 	mkdir -p /etc/ceph
-	cp "$CI_CEPH/keyring" /etc/ceph/keyring
+	cp "$X/keyring" /etc/ceph/keyring
 	sed -i "s|^\([[:space:]]*keyring = \).*|\1/etc/ceph/keyring|" /run/ceph/ceph.conf
 	ln -sf /run/ceph/ceph.conf /etc/ceph/ceph.conf
 	cat >/etc/ceph/iscsi-gateway.cfg <<-EOF
@@ -39,16 +68,19 @@ ceph_setup() {
 	cluster_name = ceph
 	pool = rbd
 	api_secure = false
-	trusted_ip_list = 127.0.0.1,$GW_IP
-	minimum_gateways = 1
+	trusted_ip_list = 127.0.0.1,192.168.77.1,192.168.77.2
+	alua_failover_type = $ALUA
+	[device_status]
+	status_check_interval = 2
 	EOF
 }
 
-# The gateway's name is its host name (ceph-iscsi compares them).
+# The gateway's name is its host name (ceph-iscsi compares them) and
+# resolves to its portal on the link between the guests (eth1).
 gateway_start() {
-	hostname "$GW"
-	echo "127.0.1.1 $GW" >>/etc/hosts
-	ip addr add "$GW_IP/24" dev eth0 || fail "$GW_IP on eth0"
+	hostname "gw$ME"
+	printf '192.168.77.1 gw1\n192.168.77.2 gw2\n' >>/etc/hosts
+	ip link set eth1 up && ip addr add "192.168.77.$ME/24" dev eth1 || fail "eth1"
 	start_daemon lunar-package
 	# rbd-target-api logs to syslog too (/dev/log must exist) and to
 	# /var/log/rbd-target-api, kept with the results.
@@ -59,7 +91,7 @@ gateway_start() {
 	rbd-target-api >"$LOGDIR/rbd-target-api.out" 2>&1 &
 	wait_for "curl -sf -u admin:admin $API/api/_ping" 120 ||
 		fail "rbd-target-api did not answer on $API within 120 s (see logs/rbd-target-api.out)"
-	step "rbd-target-api up"
+	step "gw$ME: rbd-target-api up"
 }
 
 # gw ARGS...: one gwcli command; gwcli exits 0 when the API refused it,
@@ -71,21 +103,29 @@ gw() {
 	step "gwcli $*${out:+: $out}"
 }
 
+# owner_of DISK: the gateway gwcli ls names DISK's owner.
+owner_of() {
+	sed -n "s|.*\[rbd/$1(64M), Owner: \(gw[0-9]\)\].*|\1|p" "$RESULTS/gwcli-ls.txt" | head -n 1
+}
+
 configure_with_gwcli() {
-	local t=/iscsi-targets/$IQN d
+	local t=/iscsi-targets/$IQN d ls=$RESULTS/gwcli-ls.txt
 	gw /iscsi-targets create "$IQN"
-	gw "$t/gateways" create "$GW" "$GW_IP" skipchecks=true
+	# The local gateway first: ceph-iscsi creates the target there.
+	gw "$t/gateways" create gw1 192.168.77.1 skipchecks=true
+	gw "$t/gateways" create gw2 192.168.77.2 skipchecks=true
 	for d in $DISKS; do gw /disks create pool=rbd "image=$d" size=64M; done
 	gw "$t/hosts" create "$HOST_IQN"
 	gw "$t/hosts/$HOST_IQN" auth "username=$CHAP_USER" "password=$CHAP_PASS"
 	for d in $DISKS; do gw "$t/hosts/$HOST_IQN" disk add "rbd/$d"; done
-	gwcli ls >"$RESULTS/gwcli-ls.txt" 2>&1 || fail "gwcli ls"
-	local ls=$RESULTS/gwcli-ls.txt
-	grep -q "\[$GW_IP (UP)\]" "$ls" || fail "gwcli ls: gateway $GW not up (gwcli-ls.txt)"
+	gwcli ls >"$ls" 2>&1 || fail "gwcli ls"
+	grep -q "\[192.168.77.1 (UP)\]" "$ls" && grep -q "\[192.168.77.2 (UP)\]" "$ls" ||
+		fail "gwcli ls: the gateways are not both up (gwcli-ls.txt)"
 	grep -q "Auth: CHAP, Disks: 2" "$ls" || fail "gwcli ls: the host has not CHAP and two disks"
-	for d in $DISKS; do
-		grep -q "\[rbd/$d(64M), Owner: $GW\]" "$ls" || fail "gwcli ls: rbd/$d not mapped with owner $GW"
-	done
+	[ "$(owner_of disk1)" != "" ] && [ "$(owner_of disk2)" != "" ] &&
+		[ "$(owner_of disk1)" != "$(owner_of disk2)" ] ||
+		fail "gwcli ls: the disks do not have two different owners: $(owner_of disk1) $(owner_of disk2)"
+	step "owners: disk1 $(owner_of disk1), disk2 $(owner_of disk2)"
 }
 
 # Each disk is a user:rbd backstore lunard serves, with ceph-iscsi's
@@ -97,42 +137,231 @@ check_backstores() {
 		[ -n "$bs" ] || fail "no user backstore for rbd/$d: $(cat "$CFG"/core/user_*/*/info 2>&1)"
 		bs=${bs%/info}
 		cfg=$(grep -o "rbd/rbd/$d;[^ ]*" "$bs/info")
-		grep -q "rbd\.$d: serving" "$LOGDIR/lunard.log" || fail "lunard does not serve rbd/$d"
-		printf '%s %s cmd_time_out=%s qfull_time_out=%s max_data_area_mb=%s\n' "$d" "$cfg" \
+		wait_for "grep -q 'rbd\.$d: serving' $LOGDIR/lunard.log" 30 || fail "lunard does not serve rbd/$d"
+		printf 'gw%s %s %s cmd_time_out=%s qfull_time_out=%s max_data_area_mb=%s\n' "$ME" "$d" "$cfg" \
 			"$(cat "$bs/attrib/cmd_time_out")" "$(cat "$bs/attrib/qfull_time_out")" \
 			"$(cat "$bs/attrib/max_data_area_mb")" >>"$RESULTS/attrs.txt"
 	done
 	step "backstores: $(tr '\n' ';' <"$RESULTS/attrs.txt")"
 }
 
+# ---- gateway 2 --------------------------------------------------------
+
+# acted NAME: tell gateway 1 this gateway carried out NAME.
+acted() { touch "$X/$1.acted"; }
+
+# await NAME: wait for gateway 1's word NAME; gateway 1 failing ends this
+# side too (its logs then reach the results).
+await() {
+	wait_for "[ -e $X/$1 ] || [ -e $X/abort ]" 900 || fail "no word from gateway 1 ($1)"
+	[ ! -e "$X/abort" ] || fail "gateway 1 failed; stopping"
+}
+
+save_log() { cp "$LOGDIR/lunard.log" "$X/gw2-lunard.log"; }
+
+gateway2_main() {
+	ceph_setup
+	gateway_start
+	touch "$X/gw2.ready"
+	await configured
+	check_backstores
+	acted configured
+	await kill
+	kill_daemon
+	sleep 0.1
+	start_daemon lunar-package
+	acted kill
+	await poweroff
+	save_log
+	step "powering off hard"
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 60
+}
+
+# ---- gateway 1 and the initiator --------------------------------------
+
+# initiator_login: sessions to both portals with CHAP, then multipathd:
+# each LUN's map then forms with both paths and dm-multipath activates
+# the preferred group (the disk's owner) at once.  Started before the
+# logins, multipathd would form the map from the first path found and
+# fail back to the preferred one only after failback's 60 s, moving the
+# lock once at set-up.
 initiator_login() {
-	modprobe iscsi_tcp || fail "modprobe iscsi_tcp"
+	local p
 	echo "InitiatorName=$HOST_IQN" >/etc/iscsi/initiatorname.iscsi
-	mkdir -p /run/lock/iscsi
-	iscsid || fail "iscsid"
-	iscsiadm -m discovery -t st -p "$GW_IP" >/dev/null || fail "discovery on $GW_IP"
+	iscsi_start
+	for p in 192.168.77.1 192.168.77.2; do
+		iscsiadm -m discovery -t st -p "$p" >/dev/null || fail "discovery on $p"
+	done
 	iscsiadm -m node -T "$IQN" -o update -n node.session.auth.authmethod -v CHAP &&
 		iscsiadm -m node -T "$IQN" -o update -n node.session.auth.username -v "$CHAP_USER" &&
 		iscsiadm -m node -T "$IQN" -o update -n node.session.auth.password -v "$CHAP_PASS" ||
 		fail "CHAP settings"
-	iscsiadm -m node -T "$IQN" -l >/dev/null || fail "login with CHAP"
-	wait_for "[ \$(lsscsi_count) -ge 2 ]" 60 || fail "the LUNs did not appear"
-	step "logged in with CHAP: $(ls /sys/class/iscsi_session)"
+	iscsiadm -m node -T "$IQN" -l >/dev/null || fail "login with CHAP to both portals"
+	wait_for "[ \$(ls /sys/class/scsi_disk | wc -l) -eq 4 ]" 90 || fail "not every path's disk appeared"
+	multipathd_start
+	wait_for "[ \$(maps | wc -l) -eq 2 ]" 90 || fail "$(maps | wc -l) of 2 multipath devices appeared"
+	# Under explicit ALUA a gateway that never served a LUN answers TUR
+	# Standby (the kernel's state ceph-iscsi set): a ghost path.
+	wait_for "[ \$(multipath -ll 2>/dev/null | grep -cE 'active (ready|ghost)') -eq 4 ]" 90 ||
+		fail "not every path joined: $(multipath -ll 2>&1 | tr '\n' ' ')"
+	wait_for "[ \"\$(owners)\" = '1 2' ]" 90 ||
+		fail "the LUNs are not one on each gateway: owners $(owners)"
+	step "logged in with CHAP; multipath: $(multipath -ll 2>/dev/null | tr '\n' ' ')"
 }
 
-lsscsi_count() { ls /sys/class/scsi_disk 2>/dev/null | wc -l; }
+# owners: the owner groups of both LUNs, as gateway 1 reports them.
+owners() {
+	local m
+	for m in $(maps); do owner_group "$m" || echo "?"; done | sort | tr '\n' ' ' | sed 's/ $//'
+}
 
-main() {
+# gwcli reads each disk's lock owner from the Ceph service map, where
+# lunard reports as tcmu-runner did; it must be the disk's owner.
+lock_owner_of() { gwcli "/disks/rbd/$1" info 2>/dev/null | sed -n 's/^Lock Owner[ .]*\(.*\)$/\1/p'; }
+check_service_map() {
+	local d
+	for d in $DISKS; do
+		wait_for "[ \"\$(lock_owner_of $d)\" = $(owner_of "$d") ]" 60 ||
+			fail "gwcli: rbd/$d's lock owner is '$(lock_owner_of "$d")', not its owner $(owner_of "$d")"
+	done
+	step "gwcli: lock owners disk1 $(lock_owner_of disk1), disk2 $(lock_owner_of disk2)"
+}
+
+# disk_of GATEWAY: the disk gwcli ls gives GATEWAY as owner.
+disk_of() {
+	local d
+	for d in $DISKS; do [ "$(owner_of "$d")" != "$1" ] || { echo "$d"; return 0; }; done
+	return 1
+}
+
+# map_of_group N: the multipath device whose LUN group N owns.
+map_of_group() {
+	local m
+	for m in $(maps); do [ "$(owner_group "$m")" != "$1" ] || { echo "$m"; return 0; }; done
+	return 1
+}
+
+# acquisitions DISK: how often gateway 1's lunard took DISK's lock.
+acquisitions() { grep -c "rbd\.$1: cluster lock acquired" "$LOGDIR/lunard.log" || true; }
+
+# The phases act on gateway 2's LUN: its multipath device is the one whose
+# owner is group 2 after set-up (G2_MAP), its disk G2_DISK.
+G2_MAP="" G2_DISK=""
+
+# group_of MAP DEV: the number dm-multipath gives the path group of
+# MAP that holds path DEV (/dev/sdX), as switchgroup takes it.
+group_of() {
+	multipath -ll "$1" 2>/dev/null |
+		awk -v d="${2#/dev/}" '/policy=/ { g++ } $0 ~ " " d " " { print g; exit }'
+}
+
+# move_to N: dm-multipath activates gateway N's path group of gateway 2's
+# LUN (scsi_dh_alua sends the STPG).  The groups' numbers follow their
+# priorities, which the preferred bit ceph-iscsi sets on the owner's group
+# changes: looked up each time.
+move_to() {
+	local g
+	g=$(group_of "$G2_MAP" "$(path_to "$1" "$G2_MAP")")
+	[ -n "$g" ] || fail "no path group of $G2_MAP holds gateway $1's path"
+	multipathd switchgroup map "$G2_MAP" group "$g" >/dev/null ||
+		fail "multipathd switchgroup $G2_MAP group $g (gateway $1)"
+}
+
+# planned_move: gateway 2's LUN to gateway 1 and back, or back only if it
+# is on gateway 1.
+planned_move() {
+	if [ "$(owner_group "$G2_MAP")" = 2 ]; then
+		move_to 1
+		sleep 5
+	fi
+	move_to 2
+}
+
+# phase NAME: a verified fio run on both LUNs with NAME's failure after
+# EVENT_AT s; the largest completion gap of each LUN, gateway 1's lock
+# acquisitions of gateway 2's disk and the owners before and after go to
+# ceph-iscsi.txt.  Fails unless fio is clean.
+phase() {
+	local name=$1 rc=0 fio_pid before from k m gaps=""
+	rm -f /tmp/ha_clat.*.log
+	{
+		fio_global "$PHASE_S"
+		k=0
+		for m in $(maps); do printf '[lun%d]\nfilename=/dev/mapper/%s\niodepth=8\nsize=48M\n' $k "$m"; k=$((k + 1)); done
+	} >"/tmp/$name.fio"
+	from=$(owner_group "$G2_MAP")
+	before=$(acquisitions "$G2_DISK")
+	fio --output="$RESULTS/fio-$name.txt" "/tmp/$name.fio" &
+	fio_pid=$!
+	sleep "$EVENT_AT"
+	step "phase $name: failure"
+	case $name in
+	planned) planned_move ;;
+	*) touch "$X/$name" ;;
+	esac
+	wait "$fio_pid" || rc=$?
+	[ "$rc" -eq 0 ] && grep -q 'err= 0' "$RESULTS/fio-$name.txt" ||
+		fail "phase $name: fio failed (status $rc; see fio-$name.txt)"
+	for k in 1 2; do gaps+=" $(max_gap_ms "/tmp/ha_clat.$k.log" "$PHASE_S")"; done
+	TAKEN=$(($(acquisitions "$G2_DISK") - before)) OWNER=$(owner_group "$G2_MAP" || echo "?")
+	echo "$name pauses_ms$gaps takeovers_by_gw1 $TAKEN owner $from -> $OWNER" | tee -a "$RESULTS/ceph-iscsi.txt"
+}
+
+# expect_phase OWNER TAKEN WHAT: the phase left gateway 2's LUN with group
+# OWNER, gateway 1 having taken its lock TAKEN times.
+expect_phase() {
+	[ "$OWNER" = "$1" ] && [ "$TAKEN" = "$2" ] ||
+		fail "$3: gateway 2's LUN ended with group $OWNER after $TAKEN takeover(s) by gateway 1; expected group $1 after $2"
+}
+
+# check_own_disk: gateway 1's own disk never moved: gateway 1 took its
+# lock once (at set-up) and never lost it; gateway 2 never took it.
+# (Gateway 1 does lose gateway 2's disk when the planned move hands it
+# back: gateway 2 fences it on the STPG.)
+check_own_disk() {
+	local d n
+	d=$(disk_of gw1)
+	n=$(acquisitions "$d")
+	[ "$n" = 1 ] || fail "gateway 1 took its own disk's ($d) lock $n times (expected once, at set-up)"
+	! grep "rbd\.$d: cluster lock lost" "$LOGDIR/lunard.log" || fail "gateway 1 lost its own disk's lock (above)"
+	! grep -q "rbd\.$d: cluster lock acquired" "$X/gw2-lunard.log" || fail "gateway 2 took gateway 1's disk $d"
+}
+
+gateway1_main() {
+	# Gateway 2 stops when this side fails (await).
+	trap '_rc=$?; set +e; [ "$_rc" = 0 ] || touch "$X/abort"; (exit "$_rc"); _lib_on_exit' EXIT
 	ceph_setup
 	gateway_start
+	wait_for "[ -e $X/gw2.ready ]" 300 || fail "gateway 2 never got ready"
 	configure_with_gwcli
 	check_backstores
+	touch "$X/configured"
+	wait_for "[ -e $X/configured.acted ]" 120 || fail "gateway 2 did not check its backstores"
 	initiator_login
-	local dev
-	for dev in /sys/class/scsi_disk/*; do
-		dev=/dev/$(ls "$dev/device/block")
-		fio_verify "$dev"
-	done
+	check_service_map
+	G2_DISK=$(disk_of gw2) G2_MAP=$(map_of_group 2) || fail "no LUN owned by gateway 2"
+	local setup
+	setup=$(acquisitions "$G2_DISK")
+	sleep 3
+	[ "$(acquisitions "$G2_DISK")" = "$setup" ] && [ "$(owners)" = "1 2" ] ||
+		fail "a lock moved after set-up, before any failure"
+	phase kill
+	wait_for "[ -e $X/kill.acted ]" 60 || fail "gateway 2 did not restart its lunard"
+	# As in ha-drill.sh: the dead lunard's commands failed and gateway 1
+	# took over once, or nothing was in flight to fail and gateway 2's
+	# restarted lunard took its own lock back.
+	local retook=$OWNER
+	if [ "$retook" = 2 ]; then expect_phase 2 0 kill; else expect_phase 1 1 kill; fi
+	phase planned
+	expect_phase 2 $((retook == 2 ? 1 : 0)) planned
+	phase poweroff
+	expect_phase 1 1 poweroff
+	check_own_disk
+	[ "$retook" != 2 ] || grep -q "an earlier lunard on this gateway holds the cluster lock" "$X/gw2-lunard.log" ||
+		fail "gateway 2 still owned its disk after the kill but its new lunard did not take the lock back"
 	pass
 }
-main
+
+"${ROLE}_main"

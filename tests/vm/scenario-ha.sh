@@ -28,6 +28,7 @@
 # acquisitions by gateway A before and after the failure, and the group
 # that owns every LUN at the end.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/multipath-lib.sh"
 set -euo pipefail
 
 ROLE=${1:?usage: scenario-ha.sh gateway|initiator}
@@ -88,6 +89,10 @@ backstore_setup() {
 		mkdir "$bs/alua/gw$n" || fail "mkdir r$1/alua/gw$n"
 		cfs_write "$bs/alua/gw$n/tg_pt_gp_id" $n
 		cfs_write "$bs/alua/gw$n/alua_access_type" 3
+		# Standby, as ceph-iscsi creates them under explicit ALUA: the
+		# kernel refuses I/O through a Standby port before lunard sees
+		# it, so lunard must make its group Active/Optimized to serve.
+		cfs_write "$bs/alua/gw$n/alua_access_state" 2
 	done
 }
 
@@ -161,41 +166,7 @@ gateway_main() {
 # ---- gateway A + initiator -------------------------------------------
 
 initiator_setup() {
-	local m
-	for m in iscsi_tcp dm-multipath dm-round-robin scsi_dh_alua; do
-		modprobe "$m" || fail "modprobe $m"
-	done
-	export SYSTEMD_IGNORE_CHROOT=1
-	/lib/systemd/systemd-udevd --daemon || fail "udevd"
-	udevadm trigger --action=add && udevadm settle
-	cat >/etc/multipath.conf <<-'EOF'
-	defaults {
-		user_friendly_names yes
-		find_multipaths no
-		polling_interval 1
-		fast_io_fail_tmo 1
-	}
-	devices {
-		device {
-			vendor "LIO-ORG"
-			product ".*"
-			hardware_handler "1 alua"
-			path_grouping_policy group_by_prio
-			prio alua
-			path_checker tur
-			path_selector "round-robin 0"
-			failback 60
-			no_path_retry queue
-		}
-	}
-	EOF
-	multipathd -d -v2 >"$LOGDIR/multipathd.log" 2>&1 &
-	sed -i -e 's/^node.conn\[0\].timeo.noop_out_interval = .*/node.conn[0].timeo.noop_out_interval = 1/' \
-		-e 's/^node.conn\[0\].timeo.noop_out_timeout = .*/node.conn[0].timeo.noop_out_timeout = 1/' \
-		-e 's/^node.session.timeo.replacement_timeout = .*/node.session.timeo.replacement_timeout = 2/' \
-		/etc/iscsi/iscsid.conf
-	mkdir -p /run/lock/iscsi
-	iscsid || fail "iscsid"
+	multipath_start
 	# Gateway B's portal first: multipath activates its group (STPG), so
 	# B owns every image when A's paths join as Standby — the drill hurts B.
 	login 2
@@ -211,22 +182,6 @@ initiator_setup() {
 }
 
 acquisitions() { grep -c "cluster lock acquired" "$LOGDIR/lunard.log" || true; }
-
-# maps: the multipath devices' names, one per LUN, sorted.
-maps() { dmsetup ls --target multipath 2>/dev/null | awk '$1 != "No" { print $1 }' | sort; }
-
-# each_map CMD: CMD MAP holds for every multipath device.
-each_map() {
-	local m
-	for m in $(maps); do "$@" "$m" || return 1; done
-}
-
-# group_is_optimized N MAP: MAP's current path reports group N
-# active/optimized.
-group_is_optimized() {
-	sg_rtpg -d "/dev/mapper/$2" 2>/dev/null | grep -A1 "target port group id : 0x$1" |
-		grep -q 'active/optimized'
-}
 
 # settled: gateway B's group has been active/optimized on every LUN, and
 # gateway A has taken no lock, for 3 s.
@@ -248,26 +203,6 @@ login() {
 		fail "login to 192.168.77.$1"
 }
 
-# path_to N MAP: MAP's sd device whose target port group is N.
-path_to() {
-	local d
-	for d in /sys/block/"$(basename "$(readlink -f "/dev/mapper/$2")")"/slaves/*; do
-		sg_vpd -p 0x83 "/dev/${d##*/}" 2>/dev/null | grep -q "Target port group: 0x$1" &&
-			{ echo "/dev/${d##*/}"; return 0; }
-	done
-	return 1
-}
-
-# owner_group MAP: the id of the group gateway A reports active/optimized
-# for MAP's LUN.
-owner_group() {
-	local id
-	id=$(sg_rtpg -d "$(path_to 1 "$1")" 2>/dev/null |
-		awk '/target port group id/ { id = $6 }
-		     /active\/optimized/ && id != "" { print id; exit }')
-	[ -z "$id" ] || echo $((id))
-}
-
 # owners_at_end: the owner groups of all LUNs, each once ("1"; "1 2" if
 # they differ; "?" for a LUN gateway A could not say).
 owners_at_end() {
@@ -280,20 +215,7 @@ owners_at_end() {
 # /tmp/ha_clat.<job number>.log.
 fio_jobs() {
 	local m k=0
-	cat <<-EOF
-	[global]
-	direct=1
-	ioengine=libaio
-	rw=randwrite
-	bs=4k
-	time_based
-	runtime=$FIO_RUNTIME
-	verify=crc32c
-	verify_backlog=256
-	verify_fatal=1
-	write_lat_log=/tmp/ha
-	log_avg_msec=0
-	EOF
+	fio_global "$FIO_RUNTIME"
 	for m in $(maps); do
 		printf '[lun%d]\nfilename=/dev/mapper/%s\n' "$k" "$m"
 		if [ "$k" -lt "$HEAVY_LUNS" ]; then
@@ -305,38 +227,10 @@ fio_jobs() {
 	done
 }
 
-# max_gap_ms LOG: the largest gap between completions in one fio
-# completion latency log (entries are not strictly in time order: sorted
-# first).  Fails unless the log covers the whole run, from its first
-# second to its last two: a missing or cut-short log must not read as
-# "no gap".
-max_gap_ms() {
-	[ -s "$1" ] || fail "fio wrote no completion latency log $1"
-	cut -d, -f1 "$1" | sort -n |
-		awk -v end=$(((FIO_RUNTIME - 2) * 1000)) '
-			{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last
-			  if (NR == 1) first = t; last = t }
-			END { if (NR < 100 || first > 1000 || last < end) {
-				printf "%d completions from %d to %d ms\n", NR, first, last > "/dev/stderr"
-				exit 1 }
-			      print gap + 0 }' ||
-		fail "fio's completion log $1 does not cover the run ($FIO_RUNTIME s)"
-}
-
 # pauses_ms: every LUN's largest completion gap, ascending.
 pauses_ms() {
 	local k
-	for k in $(seq 1 "$LUNS"); do max_gap_ms "/tmp/ha_clat.$k.log"; done | sort -n
-}
-
-# rank P VALUES...: the P-th percentile of ascending VALUES (nearest rank).
-rank() {
-	local p=$1 n i
-	shift
-	n=$#
-	i=$(((p * n + 99) / 100))
-	[ "$i" -ge 1 ] || i=1
-	echo "${!i}"
+	for k in $(seq 1 "$LUNS"); do max_gap_ms "/tmp/ha_clat.$k.log" "$FIO_RUNTIME"; done | sort -n
 }
 
 initiator_main() {
