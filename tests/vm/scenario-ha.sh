@@ -175,7 +175,9 @@ initiator_setup() {
 	wait_for "each_map group_is_optimized 2" "$SETUP_WAIT" ||
 		fail "gateway B's group did not become active/optimized on every LUN"
 	login 1
-	wait_for "[ \$(multipath -ll 2>/dev/null | grep -c 'active ready') -eq $((2 * LUNS)) ]" "$SETUP_WAIT" ||
+	# Gateway A's paths answer TUR Standby (its kernel's state, see
+	# backstore_setup) until it first serves: ghost paths.
+	wait_for "[ \$(multipath -ll 2>/dev/null | grep -cE 'active (ready|ghost)') -eq $((2 * LUNS)) ]" "$SETUP_WAIT" ||
 		fail "the second paths did not join: $(multipath -ll 2>&1 | tr '\n' ' ')"
 	wait_for settled "$SETUP_WAIT" || fail "the lock did not settle on gateway B"
 	step "multipath: $(multipath -ll 2>/dev/null | head -n 12 | tr '\n' ' ')"
