@@ -9,9 +9,11 @@
  * keep sending there when the owner's paths fail, which is what starts an
  * implicit takeover) or Standby (explicit: initiators send SET TARGET PORT
  * GROUPS first).  A gateway never reports its own group Active/Optimized
- * without holding the lock: after losing its backend it reports it
- * Transitioning.  Devices whose handler has no lock callouts report the
- * configfs states as they are (tcmu-runner 1.5.4's behaviour).
+ * while another may hold the lock: after losing its backend it reports it
+ * Transitioning.  Only while the lock is known to be free does implicit
+ * ALUA report the configfs states (intended_state()).  Devices whose
+ * handler has no lock callouts report the configfs states as they are
+ * (tcmu-runner 1.5.4's behaviour).
  */
 #include "alua.h"
 
@@ -136,8 +138,30 @@ static uint8_t nonowner_state(struct tcmu_device *dev)
 	return alua_type(dev) == ALUA_TYPE_IMPLICIT ? ALUA_ANO : ALUA_STANDBY;
 }
 
+/*
+ * Nobody holds the lock, under implicit-only ALUA: the state the
+ * configuring tool gave the group (ceph-iscsi makes the disk's owner
+ * Active/Optimized and the others Active/Non-optimized), so initiators
+ * turn to the gateway the administrator chose and their first command
+ * takes the free lock there — not to whichever gateway answered first.
+ * Under explicit ALUA the preferred bit does that, and every group stays
+ * Standby until an STPG.
+ */
+static bool intended_state(struct tcmu_device *dev, const struct alua_group *g,
+			   uint8_t *state)
+{
+	if (alua_type(dev) != ALUA_TYPE_IMPLICIT ||
+	    cluster_lock_owner(dev) != CLUSTER_OWNER_NONE)
+		return false;
+	if (g->state != ALUA_AO && g->state != ALUA_ANO)
+		return false;
+	*state = g->state;
+	return true;
+}
+
 static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *g)
 {
+	uint8_t intended;
 	int owner;
 
 	if (!cluster_lock_enabled(dev))
@@ -147,8 +171,12 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 			return ALUA_AO;
 		if (cluster_lock_wanted(dev))
 			return ALUA_TRANSITIONING;
+		if (intended_state(dev, g, &intended))
+			return intended;
 		return nonowner_state(dev);
 	}
+	if (intended_state(dev, g, &intended))
+		return intended;
 	/*
 	 * Owner unknown (this gateway lost the lock and its fenced client
 	 * cannot read the tag until reopened, or Ceph is out of reach), or
@@ -221,8 +249,10 @@ static void rtpg_complete(struct lunar_cmd *cmd)
  * decides, so the local group's configfs state is made Active/Optimized
  * before this gateway serves through it: when an STPG asks for it, before
  * the lock is taken, and when RTPG finds this gateway holding the lock
- * (a restarted lunard took its lock back).  It is never made more
- * restrictive: lunard answers for the ports it does not serve.  Command
+ * (a restarted lunard took its lock back).  Only a state that blocks
+ * media access (Standby, Unavailable, Offline, Transitioning) is changed,
+ * and never to a more restrictive one: lunard answers for the ports it
+ * does not serve.  Command
  * thread only (a configfs write, as alua.h says of reads).
  */
 static const char *state_name(uint8_t state)
@@ -238,6 +268,12 @@ static const char *state_name(uint8_t state)
 	}
 }
 
+/* Whether the kernel lets media access through a group in state. */
+static bool kernel_admits(uint8_t state)
+{
+	return state == ALUA_AO || state == ALUA_ANO;
+}
+
 static void kernel_admit_local(struct tcmu_device *dev)
 {
 	struct dev_alua *a = ha_alua(dev);
@@ -246,7 +282,7 @@ static void kernel_admit_local(struct tcmu_device *dev)
 	int ret;
 
 	pthread_mutex_lock(&a->mu);
-	if (a->cfg.local < 0 || a->cfg.groups[a->cfg.local].state == ALUA_AO) {
+	if (a->cfg.local < 0 || kernel_admits(a->cfg.groups[a->cfg.local].state)) {
 		pthread_mutex_unlock(&a->mu);
 		return;
 	}

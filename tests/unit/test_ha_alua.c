@@ -395,6 +395,45 @@ static void test_rtpg_owner_elsewhere(void **state)
 	assert_int_equal(d[DESC_LEN], ALUA_AO);
 }
 
+/*
+ * Nobody holds the lock under implicit ALUA: the configfs states, which
+ * ceph-iscsi sets to name the disk's owner (here gw2); under explicit
+ * ALUA every group stays Standby (the preferred bit guides initiators).
+ */
+static void test_rtpg_free_lock_intended_states(void **state)
+{
+	struct lunar_cmd cmd;
+	const uint8_t *d = cmd.data_in + 4;
+
+	(void)state;
+	attach(IMPLICIT, -1);
+	fake_attr_set(dev, "alua/gw1/alua_access_state", "1\n");
+	fake_attr_set(dev, "alua/gw2/alua_access_state", "0\n");
+	rtpg(&cmd, false);
+	assert_int_equal(d[0], 0x80 | ALUA_ANO);
+	assert_int_equal(d[DESC_LEN], ALUA_AO);
+
+	/* The first command takes the free lock; then the lock decides. */
+	assert_refused(ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	WAIT_UNTIL(cluster_lock_is_held(dev));
+	rtpg(&cmd, false);
+	assert_int_equal(d[0], 0x80 | ALUA_AO);
+	assert_int_equal(d[DESC_LEN], ALUA_ANO);
+}
+
+static void test_rtpg_free_lock_explicit_standby(void **state)
+{
+	struct lunar_cmd cmd;
+	const uint8_t *d = cmd.data_in + 4;
+
+	(void)state;
+	attach(BOTH, -1);
+	fake_attr_set(dev, "alua/gw2/alua_access_state", "0\n");
+	rtpg(&cmd, false);
+	assert_int_equal(d[0], 0x80 | ALUA_STANDBY);
+	assert_int_equal(d[DESC_LEN], ALUA_STANDBY);
+}
+
 /* A handler without lock callouts: configfs states, every path active. */
 static void test_no_lock_callouts(void **state)
 {
@@ -520,6 +559,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admit_busy_while_recovering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtpg_owner_here, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtpg_owner_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtpg_free_lock_intended_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtpg_free_lock_explicit_standby, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_lock_callouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_takes_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_sets_kernel_state, setup, teardown),

@@ -8,12 +8,15 @@
 # usage: ceph-iscsi.sh BUILD_DIR [RESULTS_DIR]
 # Environment: LUNAR_GATEWAY_ROOT (default /var/tmp/lunar-gateway-root),
 # CI_ALUA (explicit, the default, or implicit: ceph-iscsi's
-# alua_failover_type).
+# alua_failover_type; implicit, by hand, does not get past set-up yet:
+# the locks move while Linux probes the new paths, docs/ceph-iscsi.md).
 #
 # Goals, on the largest gap between one LUN's completions in each phase
 # (both LUNs): kill <= 2 s, planned < 1 s, power-off <= 5 s — those of
-# tests/vm/ha-drill.sh.  Under implicit ALUA a planned move is an implicit
-# takeover (its hold-down first): its goal is then the power-off's.  As
+# tests/vm/ha-drill.sh.  Under implicit ALUA a takeover from a gateway
+# whose lock client is still registered (a killed lunard's; a live
+# gateway's in a planned move) waits for the implicit hold-down first
+# (docs/ha.md): the kill's and planned move's goal is then 5 s.  As
 # there, a run that passes every check but a goal is run once more from
 # scratch (best of two: the guests are emulated on a shared 2-core host).
 #
@@ -26,8 +29,8 @@ results=${2:-$build/tests/vm/results/ceph_iscsi}
 root=${LUNAR_GATEWAY_ROOT:-/var/tmp/lunar-gateway-root}
 alua=${CI_ALUA:-explicit}
 case $alua in
-explicit) planned_goal=999 ;;
-implicit) planned_goal=5000 ;;
+explicit) kill_goal=2000 planned_goal=999 ;;
+implicit) kill_goal=5000 planned_goal=5000 ;;
 *) echo "ceph-iscsi: CI_ALUA must be explicit or implicit, not '$alua'" >&2; exit 2 ;;
 esac
 readonly GOAL_MISSED=3
@@ -116,8 +119,8 @@ attempt() {
 	kill=$(pause_of kill) planned=$(pause_of planned) poweroff=$(pause_of poweroff)
 	[[ $kill =~ ^[0-9]+$ && $planned =~ ^[0-9]+$ && $poweroff =~ ^[0-9]+$ ]] ||
 		flunk "gateway 1 reported no pauses ($(tr '\n' ';' <"$out/gw1/ceph-iscsi.txt"))"
-	say "attempt $1 ($alua ALUA): largest completion gap kill $kill ms (goal <= 2000), planned $planned ms (goal <= $planned_goal), power-off $poweroff ms (goal <= 5000); fio verify clean; locks moved as the phases say"
-	[ "$kill" -le 2000 ] && [ "$planned" -le "$planned_goal" ] && [ "$poweroff" -le 5000 ] ||
+	say "attempt $1 ($alua ALUA): largest completion gap kill $kill ms (goal <= $kill_goal), planned $planned ms (goal <= $planned_goal), power-off $poweroff ms (goal <= 5000); fio verify clean; locks moved as the phases say"
+	[ "$kill" -le "$kill_goal" ] && [ "$planned" -le "$planned_goal" ] && [ "$poweroff" -le 5000 ] ||
 		return "$GOAL_MISSED"
 }
 
