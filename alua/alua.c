@@ -240,21 +240,6 @@ static void rtpg_complete(struct lunar_cmd *cmd)
 	cmd_finish(cmd, rtpg_reply(cmd));
 }
 
-/*
- * The kernel checks every command against the configfs state of the group
- * of the port it came through before lunard sees it (TCMU passes ALUA
- * through only when attrib/alua_support says so), and ceph-iscsi creates
- * every group Standby under explicit ALUA: the kernel would refuse the
- * I/O this gateway serves.  lunard's own gate (alua_check_access)
- * decides, so the local group's configfs state is made Active/Optimized
- * before this gateway serves through it: when an STPG asks for it, before
- * the lock is taken, and when RTPG finds this gateway holding the lock
- * (a restarted lunard took its lock back).  Only a state that blocks
- * media access (Standby, Unavailable, Offline, Transitioning) is changed,
- * and never to a more restrictive one: lunard answers for the ports it
- * does not serve.  Command
- * thread only (a configfs write, as alua.h says of reads).
- */
 static const char *state_name(uint8_t state)
 {
 	switch (state) {
@@ -274,6 +259,21 @@ static bool kernel_admits(uint8_t state)
 	return state == ALUA_AO || state == ALUA_ANO;
 }
 
+/*
+ * The kernel checks every command against the configfs state of the group
+ * of the port it came through before lunard sees it (TCMU passes ALUA
+ * through only when attrib/alua_support says so), and ceph-iscsi creates
+ * every group Standby under explicit ALUA: the kernel would refuse the
+ * I/O this gateway serves.  lunard's own gate (alua_check_access)
+ * decides, so the local group's configfs state is made Active/Optimized
+ * before this gateway serves through it: when an STPG asks for it, before
+ * the lock is taken, and when RTPG finds this gateway holding the lock
+ * (a restarted lunard took its lock back).  Only a state that blocks
+ * media access (Standby, Unavailable, Offline, Transitioning) is changed,
+ * and never to a more restrictive one: lunard answers for the ports it
+ * does not serve.  Command thread only (a configfs write, as alua.h says
+ * of reads).
+ */
 static void kernel_admit_local(struct tcmu_device *dev)
 {
 	struct dev_alua *a = ha_alua(dev);

@@ -47,6 +47,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
+. "$here/pair-lib.sh"
 build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|partition|planned [RESULTS_DIR]}")
 fail=${2:?which failure: poweroff, kill, freeze, partition or planned}
 results=${3:-/tmp/lunar-ha-$fail}
@@ -108,20 +109,12 @@ start_ceph() {
 
 # run_guests OUT: both guests, results in OUT/{a,b}; fails if a guest did.
 run_guests() {
-	local out=$1 port a_rc=0 b_rc=0
+	local out=$1 a_rc=0 b_rc=0
 	export LUNAR_BUILD=$build HA_CEPH=$work/ceph HA_IMAGE=ha HA_FAIL=$fail HA_BUDGET=10 HA_LUNS=$luns
 	HA_SERIAL=$(cat /proc/sys/kernel/random/uuid)
 	export HA_SERIAL
 	export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET HA_LUNS"
-	port=$((47000 + RANDOM % 1000))
-	mkdir -p "$out"
-	vm --results "$out/a" --nic "listen:$port:52:54:00:77:00:01" \
-		"$here/scenario-ha.sh" initiator >"$out/a.out" 2>&1 &
-	pids+=($!)
-	sleep 2
-	vm --results "$out/b" --nic "connect:$port:52:54:00:77:00:02" \
-		"$here/scenario-ha.sh" gateway >"$out/b.out" 2>&1 &
-	pids+=($!)
+	start_pair "$out" "$here/scenario-ha.sh" a initiator b gateway 77
 	wait "${pids[0]}" || a_rc=$?
 	# The initiator is done with a powered-off gateway, whose guest
 	# kernel can stall on its way down (soft lockups after sysrq o, seen
