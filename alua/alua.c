@@ -310,11 +310,11 @@ int alua_report_target_port_groups(struct lunar_cmd *cmd)
 	struct tcmu_device *dev = cmd_device(cmd);
 
 	alua_refresh(dev);
-	if (cluster_lock_enabled(dev) && cluster_lock_is_held(dev))
+	if (!cluster_lock_enabled(dev))
+		return rtpg_reply(cmd);
+	if (cluster_lock_is_held(dev))
 		kernel_admit_local(dev);
-	if (cluster_lock_enabled(dev))
-		return cluster_lock_after_refresh(dev, cmd, rtpg_complete);
-	return rtpg_reply(cmd);
+	return cluster_lock_after_refresh(dev, cmd, rtpg_complete);
 }
 
 /* The group with id, under alua.mu: its index, or -1. */

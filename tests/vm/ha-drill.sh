@@ -47,6 +47,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/vm/pair-lib.sh
 . "$here/pair-lib.sh"
 build=$(realpath -e -- "${1:?usage: ha-drill.sh BUILD_DIR poweroff|kill|freeze|partition|planned [RESULTS_DIR]}")
 fail=${2:?which failure: poweroff, kill, freeze, partition or planned}
@@ -66,20 +67,8 @@ if [ "$luns" -gt 1 ]; then
 	[ "$fail" = poweroff ] || { echo "ha-drill: HA_LUNS > 1 is for poweroff only" >&2; exit 2; }
 	max_ms=8000 goal_text="p99 <= 5000 ms, max <= 8000 ms"
 fi
-readonly GOAL_MISSED=3
-
 work="" pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	pids=()
-	[ -n "$work" ] || return 0
-	"$src/tests/ceph/cluster.sh" purge "$work/ceph" >/dev/null 2>&1 || true
-	rm -rf "$work"
-	work=""
-}
-trap cleanup EXIT
+trap pair_cleanup EXIT
 
 say() { echo "ha-drill $fail: $*"; }
 flunk() { echo "ha-drill $fail: FAIL: $*" >&2; exit 1; }
@@ -94,15 +83,12 @@ images() {
 
 # start_ceph: a fresh cluster with the images, in $work/ceph.
 start_ceph() {
-	local rc=0
 	# Ceph's default paxos_propose_interval (cluster.sh shortens it to
 	# start faster): takeovers pay for monitor proposals what they pay in
 	# production.
 	WITH_MGR=0 POOL=rbd IMG="$(images | tr '\n' ' ')" IMG_SIZE=64M \
 		EXTRA_CONF=$'osd heartbeat grace = 3\nosd heartbeat interval = 1\nrbd cache = false\npaxos propose interval = 1' \
-		"$src/tests/ceph/cluster.sh" start "$work/ceph" >"$work/ceph.log" 2>&1 || rc=$?
-	[ "$rc" -ne 77 ] || { echo "ha-drill: SKIP: Ceph is not installed (apt-get install ceph-mon ceph-osd ceph-common)"; exit 77; }
-	[ "$rc" -eq 0 ] || { cat "$work/ceph.log" >&2; flunk "Ceph did not start"; }
+		start_cluster
 	chmod -R a+rX "$work"
 	mkdir -m 777 "$work/x"
 }
@@ -205,7 +191,7 @@ attempt() {
 	work=$(mktemp -d /tmp/lunar-ha.XXXXXX)
 	start_ceph
 	run_guests "$out"
-	cleanup
+	pair_cleanup
 	pause=$(field pause_ms) p99=$(field pause_p99_ms)
 	[[ $pause =~ ^[0-9]+$ && $p99 =~ ^[0-9]+$ ]] ||
 		flunk "the initiator reported no pause (ha.txt: $(tr '\n' ' ' <"$out/a/ha.txt"))"
@@ -219,14 +205,6 @@ attempt() {
 	[ "$p99" -le "$goal_ms" ] && [ "$pause" -le "$max_ms" ] || return "$GOAL_MISSED"
 }
 
-mkdir -p "$results"
-rm -rf "$results"/attempt-*
-rc=0
-attempt 1 || rc=$?
-if [ "$rc" = "$GOAL_MISSED" ]; then
-	say "goal missed in attempt 1; one more run (best of two, see the header)"
-	rc=0
-	attempt 2 || rc=$?
-fi
-[ "$rc" = 0 ] || flunk "the largest completion gap missed the goal ($goal_text) in both attempts: $(cat "$results"/attempt-*/pause_ms | tr '\n' ' ')ms"
+best_of_two "$results" ||
+	flunk "the largest completion gap missed the goal ($goal_text) in both attempts: $(cat "$results"/attempt-*/pause_ms | tr '\n' ' ')ms"
 say "PASS"

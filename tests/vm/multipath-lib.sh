@@ -93,6 +93,13 @@ owner_group() {
 	[ -z "$id" ] || echo $((id))
 }
 
+# owner_groups: each LUN's owner group as owner_group says it ("?" for a
+# LUN gateway 1 could not ask), one per line, sorted.
+owner_groups() {
+	local m
+	for m in $(maps); do owner_group "$m" || echo "?"; done | sort
+}
+
 # fio_global RUNTIME: the [global] section of the drills' fio jobs: random
 # 4 KiB writes verified with crc32c for RUNTIME seconds, each job logging
 # its completions to /tmp/ha_clat.<job number>.log.

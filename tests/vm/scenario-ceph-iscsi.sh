@@ -212,10 +212,7 @@ initiator_login() {
 }
 
 # owners: the owner groups of both LUNs, as gateway 1 reports them.
-owners() {
-	local m
-	for m in $(maps); do owner_group "$m" || echo "?"; done | sort | tr '\n' ' ' | sed 's/ $//'
-}
+owners() { owner_groups | tr '\n' ' ' | sed 's/ $//'; }
 
 # gwcli reads each disk's lock owner from the Ceph service map, where
 # lunard reports as tcmu-runner did; it must be the disk's owner.

@@ -207,10 +207,7 @@ login() {
 
 # owners_at_end: the owner groups of all LUNs, each once ("1"; "1 2" if
 # they differ; "?" for a LUN gateway A could not say).
-owners_at_end() {
-	local m
-	for m in $(maps); do owner_group "$m" || echo "?"; done | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
+owners_at_end() { owner_groups | sort -u | tr '\n' ' ' | sed 's/ $//'; }
 
 # fio_jobs: a fio job file, one job per LUN: the first HEAVY_LUNS at
 # queue depth 8, the rest a lighter writer; each logs its completions to
