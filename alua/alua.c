@@ -104,12 +104,42 @@ uint8_t alua_inquiry_tpgs(struct tcmu_device *dev)
 	return alua_supported(dev) ? (uint8_t)((alua_type(dev) & 3) << 4) : 0;
 }
 
+static bool is_media_read(struct lunar_cmd *cmd)
+{
+	switch (cmd_cdb(cmd)[0]) {
+	case READ_6:
+	case READ_10:
+	case READ_12:
+	case READ_16:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A read through an Active/Non-optimized path needs no lock while every
+ * acknowledged write is already in the backend (no write cache here, and
+ * gateways are configured alike): it sees what the owner would return.
+ * Linux reads every new path on its own (partition scan, udev's blkid)
+ * and retries a refused read for minutes; counted as contention, those
+ * reads outlast the hold-down and move the lock to a gateway no
+ * initiator chose (tcmu-runner 1.5.4 serves them without the lock too).
+ * Only writes start an implicit takeover.
+ */
+static bool served_without_lock(struct tcmu_device *dev, struct lunar_cmd *cmd)
+{
+	return alua_type(dev) == ALUA_TYPE_IMPLICIT && is_media_read(cmd) &&
+	       !device_write_cache(dev) && !recovery_active(dev);
+}
+
 /*
  * A gateway without the lock answers without touching the backend, also
  * while it reopens after losing the lock: a transition while it means to
  * hold the lock or under implicit-only ALUA (initiators retry; the
  * takeover policy counts such access), else Standby (initiators move to
- * the owner's paths at once).
+ * the owner's paths at once).  Reads under implicit ALUA are the
+ * exception (served_without_lock()).
  */
 static int not_owner(struct tcmu_device *dev, struct lunar_cmd *cmd)
 {
@@ -117,6 +147,8 @@ static int not_owner(struct tcmu_device *dev, struct lunar_cmd *cmd)
 
 	if (cluster_lock_wanted(dev))
 		return sense_fail(cmd, NOT_READY, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	if (served_without_lock(dev, cmd))
+		return TCMU_STS_OK;
 	if (type != ALUA_TYPE_EXPLICIT && !recovery_active(dev))
 		cluster_lock_contend(dev);
 	if (type == ALUA_TYPE_IMPLICIT)
@@ -142,7 +174,7 @@ static uint8_t nonowner_state(struct tcmu_device *dev)
  * Nobody holds the lock, under implicit-only ALUA: the state the
  * configuring tool gave the group (ceph-iscsi makes the disk's owner
  * Active/Optimized and the others Active/Non-optimized), so initiators
- * turn to the gateway the administrator chose and their first command
+ * turn to the gateway the administrator chose and their first write
  * takes the free lock there — not to whichever gateway answered first.
  * Under explicit ALUA the preferred bit does that, and every group stays
  * Standby until an STPG.

@@ -38,6 +38,12 @@ const char *device_uio_name(struct tcmu_device *dev);
 /* The handler's callouts (lock, unlock, get_lock_tag, ...). */
 struct tcmur_handler *device_handler_ops(struct tcmu_device *dev);
 
+/*
+ * Whether the device's write cache is on (MODE SENSE WCE): a write may be
+ * acknowledged before the backend has it.
+ */
+bool device_write_cache(struct tcmu_device *dev);
+
 /* The HA layer's state of dev (NULL until it sets one). */
 struct ha_dev *device_ha(struct tcmu_device *dev);
 /* Set by the HA layer's attach hook, cleared by its detach hook. */

@@ -167,7 +167,6 @@ void device_set_size(struct tcmu_device *dev, uint64_t bytes);
  * transport until a non-empty value appears; from then on it is fixed.
  */
 const char *device_unit_serial(struct tcmu_device *dev);
-bool device_write_cache(struct tcmu_device *dev);
 
 /*
  * Called by cmd_finish(), from any thread, once a command is completed:

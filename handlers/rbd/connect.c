@@ -63,7 +63,13 @@ static unsigned int effective_timeout(struct tcmu_device *dev, rados_t c,
  * on Ceph 16.2); and discards that zero what they cannot deallocate: the
  * LUN reports LBPRZ (unmapped blocks read as zeros, which Linux relies on
  * to zero with WRITE SAME + UNMAP), while librbd by default skips the
- * part of a discard that does not cover whole objects.
+ * part of a discard that does not cover whole objects.  librbd's cache
+ * off, as tcmu-runner 1.5.4's handler has it: a write a gateway
+ * acknowledged from its cache is lost when another gateway takes the LUN
+ * over (ESXi never flushes), and a gateway without the lock may serve
+ * reads (alua.c) only because the backend has every acknowledged write.
+ * A pool or image override (rbd config image set ... rbd_cache true)
+ * still turns it on; the LUN's WCE then says so (lrbd_write_cache()).
  */
 static int set_client_options(rados_t c, unsigned int timeout_s)
 {
@@ -75,6 +81,7 @@ static int set_client_options(rados_t c, unsigned int timeout_s)
 		{ "rbd_blocklist_on_break_lock", "true" },
 		{ "rbd_blocklist_expire_seconds", "0" },
 		{ "rbd_skip_partial_discard", "false" },
+		{ "rbd_cache", "false" },
 	};
 	int ret = 0;
 
@@ -106,7 +113,7 @@ static int configure(struct tcmu_device *dev, const struct lrbd_cfg *cfg,
 	ret = set_client_options(c, *used_timeout);
 	if (ret) {
 		rados_shutdown(c);
-		return lrbd_fail(reason, ret, "cannot set the Ceph client's timeouts, lock and discard options: %s",
+		return lrbd_fail(reason, ret, "cannot set the Ceph client's timeouts, lock, discard and cache options: %s",
 			    strerror(-ret));
 	}
 	*out = c;

@@ -246,6 +246,34 @@ static void test_implicit_takeover_waits_for_holddown(void **state)
 	close_pair(&p);
 }
 
+/*
+ * Reads through the non-owner's path, kept up for twice the hold-down, are
+ * served from the backend without the lock (the shared handler has no
+ * write cache) and see the owner's write; the lock stays where it is.
+ */
+static void test_implicit_reads_leave_the_lock(void **state)
+{
+	struct pair p;
+	struct scsi_result res;
+	uint8_t buf[BS], want[BS];
+
+	(void)state;
+	open_pair(&p, "reads", "implicit");
+	assert_true(write_until_good(p.gw[0], 7, WAIT_MS));
+	memset(want, 7, sizeof(want));
+	drain_ua(p.gw[1]);
+	for (int waited = 0; waited < 800; waited += 20) {
+		assert_int_equal(siminit_read(p.gw[1], 0, 1, buf, &res), 0);
+		assert_good(&res);
+		assert_memory_equal(buf, want, sizeof(buf));
+		usleep(20000);
+	}
+	assert_true(cluster_lock_is_held(siminit_device(p.gw[0])));
+	assert_int_equal(ha_lock_acquisitions(siminit_device(p.gw[1])), 0);
+	assert_true(rtpg_agrees(&p, 0, ALUA_ANO));
+	close_pair(&p);
+}
+
 /* An STPG CDB and its one-descriptor parameter list: group id to state. */
 static void stpg_build(uint8_t cdb[12], uint8_t buf[8], uint16_t id,
 		       uint8_t state)
@@ -669,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_no_groups_means_no_alua),
 		cmocka_unit_test(test_inquiry_reports_tpgs_and_port_designators),
 		cmocka_unit_test(test_implicit_first_access_takes_free_lock),
+		cmocka_unit_test(test_implicit_reads_leave_the_lock),
 		cmocka_unit_test(test_implicit_takeover_waits_for_holddown),
 		cmocka_unit_test(test_explicit_stpg_moves_the_lock),
 		cmocka_unit_test(test_restart_on_owner_takes_its_lock_back),

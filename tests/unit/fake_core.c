@@ -185,6 +185,11 @@ struct tcmur_handler *device_handler_ops(struct tcmu_device *dev)
 	return &dev->handler;
 }
 
+bool device_write_cache(struct tcmu_device *dev)
+{
+	return dev->write_cache;
+}
+
 struct ha_dev *device_ha(struct tcmu_device *dev)
 {
 	return dev->ha;

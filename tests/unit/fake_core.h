@@ -79,6 +79,7 @@ struct tcmu_device {
 	unsigned int nattrs;
 
 	_Atomic bool opened;			/* the handler */
+	_Atomic bool write_cache;		/* device_write_cache() */
 	_Atomic unsigned int calls[FAKE_NCALLS];
 	_Atomic uint16_t last_lock_tag;		/* lock()'s argument */
 	_Atomic bool last_open_reopen;		/* open()'s argument */

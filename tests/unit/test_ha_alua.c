@@ -25,6 +25,7 @@
 #include "cluster/ha.h"
 #include "cluster/ha_dev.h"
 #include "runner/scsi/scsi.h"
+#include "scsi_defs.h"
 #include "fake_core.h"
 
 #define LOCAL 1		/* gw1, this gateway's group */
@@ -206,13 +207,19 @@ static void detach(void)
 	assert_null(device_ha(dev));
 }
 
-/* admit() for a READ(10): the status, any sense in cmd. */
+/* admit() for a 10-byte CDB of opcode: the status, any sense in cmd. */
+static int admit_op(struct lunar_cmd *cmd, uint8_t opcode)
+{
+	const uint8_t cdb[10] = { opcode };
+
+	fake_cmd_init(cmd, dev, cdb, sizeof(cdb));
+	return cluster_ha_ops.admit(dev, cmd);
+}
+
+/* A WRITE(10): access that needs the lock whatever the ALUA type. */
 static int admit(struct lunar_cmd *cmd)
 {
-	static const uint8_t read10[10] = { 0x28 };
-
-	fake_cmd_init(cmd, dev, read10, sizeof(read10));
-	return cluster_ha_ops.admit(dev, cmd);
+	return admit_op(cmd, WRITE_10);
 }
 
 /* REPORT TARGET PORT GROUPS (extended header if ext), answered GOOD. */
@@ -252,13 +259,18 @@ static void assert_sense(const struct lunar_cmd *cmd, uint8_t key,
 	assert_int_equal(cmd->asc_ascq, asc_ascq);
 }
 
-/* admit() refuses a READ(10) with NOT READY, asc_ascq. */
-static void assert_refused(uint16_t asc_ascq)
+/* admit() refuses a command of opcode with NOT READY, asc_ascq. */
+static void assert_op_refused(uint8_t opcode, uint16_t asc_ascq)
 {
 	struct lunar_cmd cmd;
 
-	assert_int_equal(admit(&cmd), TCMU_STS_PASSTHROUGH_ERR);
+	assert_int_equal(admit_op(&cmd, opcode), TCMU_STS_PASSTHROUGH_ERR);
 	assert_sense(&cmd, NOT_READY, asc_ascq);
+}
+
+static void assert_refused(uint16_t asc_ascq)
+{
+	assert_op_refused(WRITE_10, asc_ascq);
 }
 
 static void test_attach_enables_lock(void **state)
@@ -299,8 +311,8 @@ static void test_inquiry_tpgs_per_type(void **state)
 }
 
 /*
- * Implicit only, the lock held elsewhere: a transition (the initiator
- * retries) and the hold-down starts, so nothing is taken yet.
+ * Implicit only, the lock held elsewhere: a write gets a transition (the
+ * initiator retries) and the hold-down starts, so nothing is taken yet.
  */
 static void test_admit_implicit_non_owner(void **state)
 {
@@ -310,12 +322,47 @@ static void test_admit_implicit_non_owner(void **state)
 	assert_false(cluster_lock_wanted(dev));
 }
 
+/*
+ * Implicit only, not the owner, no write cache: reads reach the backend
+ * without the lock and never start a takeover, not even of a free lock
+ * (Linux reads every new path by itself).  Each READ opcode, then a
+ * WRITE(10) takes the free lock at once.
+ */
+static void test_admit_implicit_reads_without_lock(void **state)
+{
+	static const uint8_t reads[] = { READ_6, READ_10, READ_12, READ_16 };
+	struct lunar_cmd cmd;
+
+	(void)state;
+	attach(IMPLICIT, -1);
+	for (size_t i = 0; i < sizeof(reads); i++)
+		assert_int_equal(admit_op(&cmd, reads[i]), TCMU_STS_OK);
+	fake_sleep_ms(100);
+	assert_false(cluster_lock_wanted(dev));
+	assert_int_equal(dev->calls[FAKE_LOCK], 0);
+	assert_refused(ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	WAIT_UNTIL(cluster_lock_is_held(dev));
+}
+
+/*
+ * With the write cache on, the owner may have acknowledged writes the
+ * backend has not got: a read here must wait for the lock like a write.
+ */
+static void test_admit_implicit_read_with_write_cache(void **state)
+{
+	(void)state;
+	dev->write_cache = true;
+	attach(IMPLICIT, OTHER);
+	assert_op_refused(READ_10, ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+}
+
 /* Explicit only: Standby, and access never takes the lock, free or not. */
 static void test_admit_explicit_non_owner(void **state)
 {
 	(void)state;
 	attach(EXPLICIT, -1);
 	assert_refused(ASC_PORT_IN_STANDBY_STATE);
+	assert_op_refused(READ_10, ASC_PORT_IN_STANDBY_STATE);
 	assert_false(cluster_lock_wanted(dev));
 }
 
@@ -554,6 +601,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attach_enables_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inquiry_tpgs_per_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_implicit_non_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_implicit_reads_without_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admit_implicit_read_with_write_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_explicit_non_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_implicit_takes_free_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_busy_while_recovering, setup, teardown),

@@ -8,8 +8,7 @@
 # usage: ceph-iscsi.sh BUILD_DIR [RESULTS_DIR]
 # Environment: LUNAR_GATEWAY_ROOT (default /var/tmp/lunar-gateway-root),
 # CI_ALUA (explicit, the default, or implicit: ceph-iscsi's
-# alua_failover_type; implicit, by hand, does not get past set-up yet:
-# the locks move while Linux probes the new paths, docs/ceph-iscsi.md).
+# alua_failover_type and its default; CI runs both).
 #
 # Goals, on the largest gap between one LUN's completions in each phase
 # (both LUNs): kill <= 2 s, planned < 1 s, power-off <= 5 s — those of

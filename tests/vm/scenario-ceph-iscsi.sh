@@ -211,6 +211,20 @@ initiator_login() {
 	step "logged in with CHAP; multipath: $(multipath -ll 2>/dev/null | tr '\n' ' ')"
 }
 
+# first_writes: under implicit ALUA a gateway takes a LUN's free lock at
+# the first write it serves (reads need no lock), so each LUN gets one
+# direct write through its multipath device — to the owner's paths, the
+# group ceph-iscsi made Active/Optimized.  Under explicit ALUA
+# dm-multipath's activation (STPG) has taken the locks already.
+first_writes() {
+	local m
+	[ "$ALUA" = implicit ] || return 0
+	for m in $(maps); do
+		dd if=/dev/zero of="/dev/mapper/$m" bs=4096 count=1 oflag=direct status=none ||
+			fail "the first write to $m failed"
+	done
+}
+
 # owners: the owner groups of both LUNs, as gateway 1 reports them.
 owners() { owner_groups | tr '\n' ' ' | sed 's/ $//'; }
 
@@ -337,6 +351,7 @@ gateway1_main() {
 	touch "$X/configured"
 	wait_for "[ -e $X/configured.acted ]" 120 || fail "gateway 2 did not check its backstores"
 	initiator_login
+	first_writes
 	check_service_map
 	G2_DISK=$(disk_of gw2) G2_MAP=$(map_of_group 2) || fail "no LUN owned by gateway 2"
 	local setup
