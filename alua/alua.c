@@ -177,13 +177,17 @@ static uint8_t nonowner_state(struct tcmu_device *dev)
  * turn to the gateway the administrator chose and their first write
  * takes the free lock there — not to whichever gateway answered first.
  * Under explicit ALUA the preferred bit does that, and every group stays
- * Standby until an STPG.
+ * Standby until an STPG.  Also while a gateway that writes no tag holds
+ * it (tcmu-runner 1.5.4): those states are what 1.5.4 reports, so the
+ * gateways of a mixed cluster agree.
  */
 static bool intended_state(struct tcmu_device *dev, const struct alua_group *g,
 			   uint8_t *state)
 {
+	int owner = cluster_lock_owner(dev);
+
 	if (alua_type(dev) != ALUA_TYPE_IMPLICIT ||
-	    cluster_lock_owner(dev) != CLUSTER_OWNER_NONE)
+	    (owner != CLUSTER_OWNER_NONE && owner != CLUSTER_OWNER_UNTAGGED))
 		return false;
 	if (g->state != ALUA_AO && g->state != ALUA_ANO)
 		return false;

@@ -135,7 +135,10 @@ void cluster_lock_contend(struct tcmu_device *dev)
 	pthread_mutex_unlock(&l->mu);
 	if (!take)
 		return;
-	if (owner >= 0 && owner != l->local_tag)
+	if (owner == CLUSTER_OWNER_UNTAGGED)
+		lunar_warn(dev, "I/O kept arriving here for %u ms while a gateway that writes no lock tag (tcmu-runner 1.5.4?) holds the lock; taking it over",
+			   l->holddown_ms);
+	else if (owner >= 0 && owner != l->local_tag)
 		lunar_warn(dev, "I/O kept arriving here for %u ms while group %d holds the lock; taking it over",
 			   l->holddown_ms, owner);
 	agent_kick(dev);
@@ -333,7 +336,10 @@ static bool still_free(struct tcmu_device *dev)
 	ha_cluster_lock(dev)->want = false;
 	set_state(dev, CLUSTER_UNLOCKED);
 	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
-	lunar_info(dev, "group %d holds the cluster lock now; staying standby", owner);
+	if (owner == CLUSTER_OWNER_UNTAGGED)
+		lunar_info(dev, "a gateway that writes no lock tag (tcmu-runner 1.5.4?) holds the cluster lock now; staying standby");
+	else
+		lunar_info(dev, "group %d holds the cluster lock now; staying standby", owner);
 	return false;
 }
 

@@ -41,6 +41,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tcmu-runner.h"
+
 struct tcmu_device;
 struct lunar_cmd;
 struct refresh_waiter;
@@ -54,6 +56,12 @@ enum cluster_lock_state {
 /* cluster_lock_owner() results besides a tag. */
 #define CLUSTER_OWNER_NONE	(-1)	/* nobody holds the lock */
 #define CLUSTER_OWNER_UNKNOWN	(-2)	/* not asked yet, or the ask failed */
+/*
+ * Held by a gateway that wrote no tag: tcmu-runner 1.5.4 under implicit
+ * ALUA (a mixed cluster during a rolling upgrade).  Another gateway's lock
+ * for the takeover policy; which group it serves is not known.
+ */
+#define CLUSTER_OWNER_UNTAGGED	TCMU_INVALID_LOCK_TAG
 
 struct cluster_lock {
 	pthread_mutex_t mu;
@@ -100,7 +108,7 @@ bool cluster_lock_confirmed(struct tcmu_device *dev);
  */
 bool cluster_lock_wanted(struct tcmu_device *dev);
 int cluster_lock_state(struct tcmu_device *dev);
-/* Owner's tag from the last check, CLUSTER_OWNER_NONE or _UNKNOWN. */
+/* Owner's tag from the last check, CLUSTER_OWNER_NONE, _UNKNOWN or _UNTAGGED. */
 int cluster_lock_owner(struct tcmu_device *dev);
 
 /*

@@ -144,22 +144,28 @@ int lrbd_unlock(struct tcmu_device *dev)
 	return lock_status(ret);
 }
 
+/*
+ * The current owner's tag; TCMU_STS_NO_LOCK_HOLDERS if nobody holds the
+ * lock, TCMU_INVALID_LOCK_TAG if its owner wrote no tag (yet): 1.5.4 under
+ * implicit ALUA never does.
+ */
 int lrbd_get_lock_tag(struct tcmu_device *dev, uint16_t *tag)
 {
 	struct lrbd_dev *rd = tcmur_dev_get_private(dev);
 	char val[OWNER_MAX + 32], owner[OWNER_MAX], client[OWNER_MAX];
 	size_t len = sizeof(val);
 	uint16_t t;
-	int ret = rbd_metadata_get(rd->image, TAG_KEY, val, &len);
+	int ret = current_owner(rd, owner, sizeof(owner));
 
-	if (!ret)
-		ret = current_owner(rd, owner, sizeof(owner));
 	if (ret)
 		return lock_status(ret);
+	ret = rbd_metadata_get(rd->image, TAG_KEY, val, &len);
+	if (ret && ret != -ENOENT)
+		return lock_status(ret);
 	/* A tag written by an earlier owner says nothing about this one. */
-	if (sscanf(val, "tcmu_tag=%hu,rbd_client=%255s", &t, client) != 2 ||
+	if (ret || sscanf(val, "tcmu_tag=%hu,rbd_client=%255s", &t, client) != 2 ||
 	    strcmp(client, owner))
-		return TCMU_STS_NO_LOCK_HOLDERS;
+		t = TCMU_INVALID_LOCK_TAG;
 	*tag = t;
 	return TCMU_STS_OK;
 }

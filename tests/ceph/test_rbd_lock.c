@@ -114,7 +114,10 @@ static void test_lock_takeover_fences(void **state)
 	assert_int_equal(cephtest_run(cmd), 0);
 }
 
-/* A tag written by an earlier owner is not the current owner's. */
+/*
+ * A tag written by an earlier owner is not the current owner's; a lock
+ * without a tag is held all the same (by an untagged owner).
+ */
 static void test_stale_tag(void **state)
 {
 	struct gateway a, b;
@@ -124,11 +127,20 @@ static void test_stale_tag(void **state)
 	make_image(ceph_io, "stale", IMG_SIZE);
 	a = open_gateway("gwa", "rbd/stale");
 	b = open_gateway("gwb", "rbd/stale");
+	assert_int_equal(rbd->ops->lock(b.dev, TCMU_INVALID_LOCK_TAG), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_OK);	/* no metadata */
+	assert_int_equal(tag, TCMU_INVALID_LOCK_TAG);
+	assert_int_equal(rbd->ops->unlock(b.dev), TCMU_STS_OK);
+	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_NO_LOCK_HOLDERS);
 	assert_int_equal(rbd->ops->lock(a.dev, 7), TCMU_STS_OK);
 	assert_int_equal(rbd->ops->unlock(a.dev), TCMU_STS_OK);
-	/* b takes the lock without a tag (implicit ALUA): 7 stays in metadata. */
+	/*
+	 * b takes the lock without a tag (1.5.4 under implicit ALUA): 7 stays
+	 * in metadata, and the lock reads as held, by an untagged owner.
+	 */
 	assert_int_equal(rbd->ops->lock(b.dev, TCMU_INVALID_LOCK_TAG), TCMU_STS_OK);
-	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_NO_LOCK_HOLDERS);
+	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_OK);
+	assert_int_equal(tag, TCMU_INVALID_LOCK_TAG);
 	assert_int_equal(rbd->ops->lock(b.dev, 8), TCMU_STS_OK);
 	assert_int_equal(rbd->ops->get_lock_tag(a.dev, &tag), TCMU_STS_OK);
 	assert_int_equal(tag, 8);

@@ -345,6 +345,31 @@ static void test_admit_implicit_reads_without_lock(void **state)
 }
 
 /*
+ * A mixed cluster: tcmu-runner 1.5.4 holds the lock and wrote no tag.  A
+ * write here waits for the hold-down as against any other gateway (no
+ * takeover at the first one); RTPG reports the configfs states, as 1.5.4
+ * does on its own gateway, so both gateways agree.
+ */
+static void test_untagged_owner_is_another_gateway(void **state)
+{
+	struct lunar_cmd cmd;
+	const uint8_t *d = cmd.data_in + 4;
+
+	(void)state;
+	attach(IMPLICIT, CLUSTER_OWNER_UNTAGGED);
+	fake_attr_set(dev, "alua/gw1/alua_access_state", "1\n");
+	fake_attr_set(dev, "alua/gw2/alua_access_state", "0\n");
+	assert_refused(ASC_LOGICAL_UNIT_NOT_ACCESSIBLE_TRANSITION);
+	fake_sleep_ms(100);
+	assert_false(cluster_lock_wanted(dev));
+	assert_int_equal(dev->calls[FAKE_LOCK], 0);
+	rtpg(&cmd, false);
+	assert_int_equal(cluster_lock_owner(dev), CLUSTER_OWNER_UNTAGGED);
+	assert_int_equal(d[0], 0x80 | ALUA_ANO);
+	assert_int_equal(d[DESC_LEN], ALUA_AO);
+}
+
+/*
  * With the write cache on, the owner may have acknowledged writes the
  * backend has not got: a read here must wait for the lock like a write.
  */
@@ -603,6 +628,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_admit_implicit_non_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_implicit_reads_without_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_implicit_read_with_write_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_untagged_owner_is_another_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_explicit_non_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_implicit_takes_free_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admit_busy_while_recovering, setup, teardown),
