@@ -8,7 +8,10 @@
 # usage: ceph-iscsi.sh BUILD_DIR [RESULTS_DIR]
 # Environment: LUNAR_GATEWAY_ROOT (default /var/tmp/lunar-gateway-root),
 # CI_ALUA (explicit, the default, or implicit: ceph-iscsi's
-# alua_failover_type and its default; CI runs both).
+# alua_failover_type and its default), CI_UPGRADE=1 (implicit only: gateway
+# 2 starts on Debian's tcmu-runner 1.5.4 and is upgraded to lunar under
+# I/O first, scenario-ceph-iscsi.sh; the pause of each step is reported,
+# without a goal).
 #
 # Goals, on the largest gap between one LUN's completions in each phase
 # (both LUNs): kill <= 2 s, planned < 1 s, power-off <= 5 s — those of
@@ -29,6 +32,9 @@ build=$(realpath -e -- "${1:?usage: ceph-iscsi.sh BUILD_DIR [RESULTS_DIR]}")
 results=${2:-$build/tests/vm/results/ceph_iscsi}
 root=${LUNAR_GATEWAY_ROOT:-/var/tmp/lunar-gateway-root}
 alua=${CI_ALUA:-explicit}
+upgrade=${CI_UPGRADE:-0}
+[ "$upgrade" = 0 ] || [ "$alua" = implicit ] ||
+	{ echo "ceph-iscsi: CI_UPGRADE=1 needs CI_ALUA=implicit (tcmu-runner 1.5.4 rejects explicit ALUA)" >&2; exit 2; }
 case $alua in
 explicit) kill_goal=2000 planned_goal=999 ;;
 implicit) kill_goal=5000 planned_goal=5000 ;;
@@ -56,7 +62,7 @@ vm() {
 # or gateway 2 before it was powered off.
 run_guests() {
 	local out=$1 rc1=0
-	export CI_CEPH=/xshare CI_ALUA=$alua LUNAR_VM_ENV="CI_CEPH CI_ALUA"
+	export CI_CEPH=/xshare CI_ALUA=$alua CI_UPGRADE=$upgrade LUNAR_VM_ENV="CI_CEPH CI_ALUA CI_UPGRADE"
 	start_pair "$out" "$here/scenario-ceph-iscsi.sh" gw1 gateway1 gw2 gateway2 78
 	wait "${pids[0]}" || rc1=$?
 	# A powered-off gateway 2's kernel can stall on its way down under
@@ -96,6 +102,8 @@ attempt() {
 	kill=$(pause_of kill) planned=$(pause_of planned) poweroff=$(pause_of poweroff)
 	[[ $kill =~ ^[0-9]+$ && $planned =~ ^[0-9]+$ && $poweroff =~ ^[0-9]+$ ]] ||
 		flunk "gateway 1 reported no pauses ($(tr '\n' ';' <"$out/gw1/ceph-iscsi.txt"))"
+	[ "$upgrade" = 0 ] ||
+		say "attempt $1, tcmu-runner 1.5.4 on gateway 2, then upgraded: largest completion gap mixed-kill $(pause_of mixed-kill) ms, to-lunar $(pause_of to-lunar) ms, to-tcmu-runner $(pause_of to-tcmu-runner) ms, upgrade $(pause_of upgrade) ms"
 	say "attempt $1 ($alua ALUA): largest completion gap kill $kill ms (goal <= $kill_goal), planned $planned ms (goal <= $planned_goal), power-off $poweroff ms (goal <= 5000); fio verify clean; locks moved as the phases say"
 	[ "$kill" -le "$kill_goal" ] && [ "$planned" -le "$planned_goal" ] && [ "$poweroff" -le 5000 ] ||
 		return "$GOAL_MISSED"

@@ -2,8 +2,11 @@
 # A gateway's root as an operator builds it: Debian bookworm with lunar
 # installed from its package, ceph-iscsi on top (no tcmu-runner), and the
 # initiator's tools (one guest of the two-gateway drill is also the
-# initiator), for run-vm.sh --root.  Rebuilt only when the package or
-# this script changed.  Root only; needs Debian's mirror (apt).
+# initiator), for run-vm.sh --root.  Debian's tcmu-runner and libtcmu2
+# packages and lunar's wait in /var/lib/lunar-upgrade, for the rolling
+# upgrade (a guest turns itself into a tcmu-runner gateway, then upgrades
+# with apt offline).  Rebuilt only when the package or this script
+# changed.  Root only; needs Debian's mirror (apt).
 #
 # usage: gateway-root.sh BUILD_DIR|DEB ROOT_DIR [WORK_DIR]
 # WORK_DIR caches the minbase tarball (default /var/tmp/lunar-pkg-test,
@@ -41,9 +44,13 @@ in_root "$root" apt-get update -q >"$log" 2>&1 || { tail "$log"; fail "apt-get u
 in_root "$root" apt-get install -y -q --no-install-recommends \
 	"./tmp/$(basename "$deb")" "${packages[@]}" >>"$log" 2>&1 ||
 	{ tail -30 "$log"; fail "apt-get install"; }
-in_root "$root" dpkg-query -W -f='${Status}' tcmu-runner 2>/dev/null | grep -q "install ok" &&
+[ "$(in_root "$root" dpkg-query -W -f='${Status}' tcmu-runner 2>/dev/null)" != "install ok installed" ] ||
 	fail "tcmu-runner got installed"
-rm -f "$root/usr/sbin/policy-rc.d" "$root/tmp/$(basename "$deb")"
+mkdir -p "$root/var/lib/lunar-upgrade"
+in_root "$root" sh -c 'cd /var/lib/lunar-upgrade && apt-get download -q tcmu-runner libtcmu2' \
+	>>"$log" 2>&1 || { tail "$log"; fail "apt-get download tcmu-runner libtcmu2"; }
+mv "$root/tmp/$(basename "$deb")" "$root/var/lib/lunar-upgrade/"
+rm -f "$root/usr/sbin/policy-rc.d"
 in_root "$root" apt-get clean
 echo "$stamp" >"$root/.lunar-gateway-root"
 echo "gateway-root: $root: lunar $(in_root "$root" dpkg-query -W -f='${Version}' lunar)," \

@@ -16,6 +16,23 @@
 #             activates the other path group (STPG under explicit ALUA)
 #   poweroff  gateway 2 is powered off hard
 #
+# With CI_UPGRADE=1 (implicit ALUA only: tcmu-runner 1.5.4 rejects
+# explicit) gateway 2 starts as a tcmu-runner gateway — Debian's
+# tcmu-runner 1.5.4 and its handler_rbd.so installed in place of lunar —
+# and is upgraded first, one step per phase, fio verifying throughout:
+#
+#   mixed-kill     gateway 2's tcmu-runner is killed and restarted 100 ms
+#                  later (the LUN goes to lunar on gateway 1 or stays)
+#   to-lunar       the initiator moves gateway 2's LUN to lunar on gateway
+#                  1 (dm-multipath switches path groups; no STPG)
+#   to-tcmu-runner and back to tcmu-runner on gateway 2
+#   upgrade        gateway 2 is upgraded as an operator would: lunar's
+#                  package installed in tcmu-runner's place (apt-get
+#                  install, offline), the service restarted (tcmu-runner
+#                  stopped, lunard started)
+#
+# then the three phases above, both gateways on lunar.
+#
 #   scenario-ceph-iscsi.sh gateway1|gateway2
 #
 # Checked in the guest: gwcli ls shows both gateways up, the host with
@@ -31,7 +48,8 @@
 #
 # Environment: CI_CEPH (an --xshare'd directory with the host cluster's
 # ceph.conf and keyring; the gateways meet there too), CI_ALUA (explicit,
-# the default, or implicit: ceph-iscsi's alua_failover_type).  Results:
+# the default, or implicit: ceph-iscsi's alua_failover_type), CI_UPGRADE
+# (1: the rolling upgrade above).  Results:
 # gwcli-ls.txt, attrs.txt, ceph-iscsi.txt, fio-<phase>.txt.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/multipath-lib.sh"
@@ -49,10 +67,13 @@ HOST_IQN=iqn.1994-05.com.debian:lunar-initiator
 CHAP_USER=lunaruser CHAP_PASS=lunarpassword12
 DISKS="disk1 disk2"
 ALUA=${CI_ALUA:-explicit}
+UPGRADE=${CI_UPGRADE:-0}
+UPGRADE_DIR=/var/lib/lunar-upgrade
 API=http://127.0.0.1:5000
-PHASE_S=16 EVENT_AT=6
+PHASE_S=16 EVENT_AT=6 MOVE_PHASE_S=30 UPGRADE_PHASE_S=60
 
 [ -f "$X/ceph.conf" ] || fail "CI_CEPH has no ceph.conf"
+[ "$UPGRADE" = 0 ] || [ "$ALUA" = implicit ] || fail "CI_UPGRADE needs CI_ALUA=implicit (tcmu-runner 1.5.4 rejects explicit ALUA)"
 require lunard rbd-target-api gwcli iscsiadm fio sg_rtpg
 
 # ceph.conf where ceph-iscsi looks (cluster "ceph"), its keyring beside;
@@ -75,13 +96,22 @@ ceph_setup() {
 	EOF
 }
 
+# gateway_daemon: what serves this gateway's LUNs now.
+gateway_daemon() {
+	if [ "$(dpkg-query -W -f='${Status}' tcmu-runner 2>/dev/null)" = "install ok installed" ]; then
+		echo tcmu-runner
+	else
+		echo lunar-package
+	fi
+}
+
 # The gateway's name is its host name (ceph-iscsi compares them) and
 # resolves to its portal on the link between the guests (eth1).
 gateway_start() {
 	hostname "gw$ME"
 	printf '192.168.77.1 gw1\n192.168.77.2 gw2\n' >>/etc/hosts
 	ip link set eth1 up && ip addr add "192.168.77.$ME/24" dev eth1 || fail "eth1"
-	start_daemon lunar-package
+	start_daemon "$(gateway_daemon)"
 	# rbd-target-api logs to syslog too (/dev/log must exist) and to
 	# /var/log/rbd-target-api, kept with the results.
 	busybox syslogd -O "$LOGDIR/syslog" || fail "syslogd"
@@ -137,7 +167,8 @@ check_backstores() {
 		[ -n "$bs" ] || fail "no user backstore for rbd/$d: $(cat "$CFG"/core/user_*/*/info 2>&1)"
 		bs=${bs%/info}
 		cfg=$(grep -o "rbd/rbd/$d;[^ ]*" "$bs/info")
-		wait_for "grep -q 'rbd\.$d: serving' $LOGDIR/lunard.log" 30 || fail "lunard does not serve rbd/$d"
+		[ "$(gateway_daemon)" != lunar-package ] ||
+			wait_for "grep -q 'rbd\.$d: serving' $LOGDIR/lunard.log" 30 || fail "lunard does not serve rbd/$d"
 		printf 'gw%s %s %s cmd_time_out=%s qfull_time_out=%s max_data_area_mb=%s\n' "$ME" "$d" "$cfg" \
 			"$(cat "$bs/attrib/cmd_time_out")" "$(cat "$bs/attrib/qfull_time_out")" \
 			"$(cat "$bs/attrib/max_data_area_mb")" >>"$RESULTS/attrs.txt"
@@ -159,17 +190,64 @@ await() {
 
 save_log() { cp "$LOGDIR/lunard.log" "$X/gw2-lunard.log"; }
 
+# become_tcmu_runner: this gateway as deployed before lunar — Debian's
+# tcmu-runner 1.5.4 (and libtcmu2) in place of lunar's package.
+become_tcmu_runner() {
+	dpkg --purge --force-depends lunar >"$LOGDIR/dpkg.log" 2>&1 &&
+		dpkg -i "$UPGRADE_DIR"/libtcmu2_*.deb "$UPGRADE_DIR"/tcmu-runner_*.deb >>"$LOGDIR/dpkg.log" 2>&1 ||
+		fail "cannot install Debian's tcmu-runner in place of lunar (logs/dpkg.log)"
+	step "gw2: Debian's tcmu-runner $(dpkg-query -W -f='${Version}' tcmu-runner) in place of lunar"
+}
+
+# upgrade_to_lunar: as an operator upgrades a gateway: lunar's package
+# installed in tcmu-runner's place (apt-get install; its dependencies are
+# there already, the guest has no mirror; an /etc/tcmu/tcmu.conf the
+# operator changed is kept), then the service restarted: tcmu-runner
+# stopped, lunard started.  Under systemd the maintainer scripts restart
+# it (tcmu-runner's prerm stops it before dpkg unpacks lunar, lunar's
+# postinst starts lunard), so the pause also spans the unpack: about a
+# second on real hardware, but apt takes tens of seconds under TCG, which
+# would measure the emulator — this guest has no systemd, and the
+# scenario restarts the daemons after apt.
+upgrade_to_lunar() {
+	local t0=$SECONDS t1
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"$UPGRADE_DIR"/lunar_*.deb >"$LOGDIR/apt-upgrade.log" 2>&1 </dev/null ||
+		fail "apt-get install of lunar's package failed (logs/apt-upgrade.log)"
+	[ "$(gateway_daemon)" = lunar-package ] || fail "tcmu-runner is still installed after the upgrade"
+	t1=$SECONDS
+	stop_daemon || true
+	start_daemon lunar-package
+	step "gw2: lunar $(dpkg-query -W -f='${Version}' lunar) installed by apt in $((t1 - t0)) s, tcmu-runner stopped and lunard started in $((SECONDS - t1)) s"
+}
+
+# restart_after_kill: the daemon killed, started again 100 ms later as
+# systemd's Restart=on-failure does.
+restart_after_kill() {
+	kill_daemon
+	sleep 0.1
+	start_daemon "$(gateway_daemon)"
+}
+
 gateway2_main() {
 	ceph_setup
+	[ "$UPGRADE" = 0 ] || become_tcmu_runner
 	gateway_start
 	touch "$X/gw2.ready"
 	await configured
 	check_backstores
 	acted configured
+	if [ "$UPGRADE" = 1 ]; then
+		await mixed-kill
+		restart_after_kill
+		acted mixed-kill
+		await upgrade
+		upgrade_to_lunar
+		acted upgrade
+	fi
 	await kill
-	kill_daemon
-	sleep 0.1
-	start_daemon lunar-package
+	restart_after_kill
 	acted kill
 	await poweroff
 	save_log
@@ -213,16 +291,29 @@ initiator_login() {
 
 # first_writes: under implicit ALUA a gateway takes a LUN's free lock at
 # the first write it serves (reads need no lock), so each LUN gets one
-# direct write through its multipath device — to the owner's paths, the
-# group ceph-iscsi made Active/Optimized.  Under explicit ALUA
+# direct write through its multipath device, to the owner's paths (the
+# group ceph-iscsi made Active/Optimized), which dm-multipath is first
+# told to use: with a tcmu-runner 1.5.4 gateway, multipathd may build a
+# map while that gateway's first TUR fails (its path is reinstated a
+# moment later) and start on the other group, failing back only after
+# failback's 60 s — one more lock move.  Under explicit ALUA
 # dm-multipath's activation (STPG) has taken the locks already.
 first_writes() {
-	local m
+	local m g
 	[ "$ALUA" = implicit ] || return 0
 	for m in $(maps); do
-		dd if=/dev/zero of="/dev/mapper/$m" bs=4096 count=1 oflag=direct status=none ||
-			fail "the first write to $m failed"
+		g=$(group_of "$m" "$(path_to "$(owner_group "$m")" "$m")")
+		[ -n "$g" ] && multipathd switchgroup map "$m" group "$g" >/dev/null ||
+			fail "cannot activate the owner's path group of $m"
+		write_block "$m"
 	done
+}
+
+# write_block MAP: one direct 4 KiB write at MAP's start (fio overwrites
+# it later); the initiator retries it through transitions.
+write_block() {
+	dd if=/dev/zero of="/dev/mapper/$1" bs=4096 count=1 oflag=direct status=none ||
+		fail "a write to $1 failed"
 }
 
 # owners: the owner groups of both LUNs, as gateway 1 reports them.
@@ -290,15 +381,16 @@ planned_move() {
 	move_to 2
 }
 
-# phase NAME: a verified fio run on both LUNs with NAME's failure after
-# EVENT_AT s; the largest completion gap of each LUN, gateway 1's lock
-# acquisitions of gateway 2's disk and the owners before and after go to
-# ceph-iscsi.txt.  Fails unless fio is clean.
+# phase NAME [SECONDS]: a verified fio run of SECONDS (PHASE_S) on both
+# LUNs with NAME's failure after EVENT_AT s; the largest completion gap of
+# each LUN, gateway 1's lock acquisitions of gateway 2's disk and the
+# owners before and after go to ceph-iscsi.txt.  Fails unless fio is
+# clean.
 phase() {
-	local name=$1 rc=0 fio_pid before from k m gaps=""
+	local name=$1 runtime=${2:-$PHASE_S} rc=0 fio_pid before from k m gaps=""
 	rm -f /tmp/ha_clat.*.log
 	{
-		fio_global "$PHASE_S"
+		fio_global "$runtime"
 		k=0
 		for m in $(maps); do printf '[lun%d]\nfilename=/dev/mapper/%s\niodepth=8\nsize=48M\n' $k "$m"; k=$((k + 1)); done
 	} >"/tmp/$name.fio"
@@ -310,12 +402,14 @@ phase() {
 	step "phase $name: failure"
 	case $name in
 	planned) planned_move ;;
+	to-lunar) move_to 1 ;;
+	to-tcmu-runner) move_to 2 ;;
 	*) touch "$X/$name" ;;
 	esac
 	wait "$fio_pid" || rc=$?
 	[ "$rc" -eq 0 ] && grep -q 'err= 0' "$RESULTS/fio-$name.txt" ||
 		fail "phase $name: fio failed (status $rc; see fio-$name.txt)"
-	for k in 1 2; do gaps+=" $(max_gap_ms "/tmp/ha_clat.$k.log" "$PHASE_S")"; done
+	for k in 1 2; do gaps+=" $(max_gap_ms "/tmp/ha_clat.$k.log" "$runtime")"; done
 	TAKEN=$(($(acquisitions "$G2_DISK") - before)) OWNER=$(owner_group "$G2_MAP" || echo "?")
 	echo "$name pauses_ms$gaps takeovers_by_gw1 $TAKEN owner $from -> $OWNER" | tee -a "$RESULTS/ceph-iscsi.txt"
 }
@@ -340,6 +434,31 @@ check_own_disk() {
 	! grep -q "rbd\.$d: cluster lock acquired" "$X/gw2-lunard.log" || fail "gateway 2 took gateway 1's disk $d"
 }
 
+# upgrade_steps: gateway 2 runs tcmu-runner 1.5.4: its LUN through a
+# failure of tcmu-runner, to lunar and back by plan, then gateway 2
+# upgraded under I/O; the LUN ends on gateway 2 (now lunar) for the
+# phases that follow.  A switch of path groups under fio takes seconds
+# under TCG, and a move to lunar waits for the hold-down: those phases
+# run longer.
+upgrade_steps() {
+	phase mixed-kill
+	wait_for "[ -e $X/mixed-kill.acted ]" 60 || fail "gateway 2 did not restart its tcmu-runner"
+	phase to-lunar "$MOVE_PHASE_S"
+	[ "$OWNER" = 1 ] || fail "to-lunar: gateway 2's LUN ended with group $OWNER, not with lunar on gateway 1"
+	phase to-tcmu-runner "$MOVE_PHASE_S"
+	[ "$OWNER" = 2 ] || fail "to-tcmu-runner: gateway 2's LUN ended with group $OWNER, not back on tcmu-runner"
+	phase upgrade "$UPGRADE_PHASE_S"
+	[ -e "$X/upgrade.acted" ] || fail "gateway 2's upgrade took longer than the phase ($UPGRADE_PHASE_S s)"
+	if [ "$(owner_group "$G2_MAP")" != 2 ]; then
+		# No I/O, no implicit takeover: one write, retried through the
+		# hold-down.
+		move_to 2
+		write_block "$G2_MAP"
+		wait_for "[ \"\$(owner_group $G2_MAP)\" = 2 ]" 30 || fail "gateway 2's LUN did not return to the upgraded gateway 2"
+	fi
+	step "gateway 2 upgraded to lunar; its LUN is back there"
+}
+
 gateway1_main() {
 	# Gateway 2 stops when this side fails (await).
 	trap '_rc=$?; set +e; [ "$_rc" = 0 ] || touch "$X/abort"; (exit "$_rc"); _lib_on_exit' EXIT
@@ -359,6 +478,7 @@ gateway1_main() {
 	sleep 3
 	[ "$(acquisitions "$G2_DISK")" = "$setup" ] && [ "$(owners)" = "1 2" ] ||
 		fail "a lock moved after set-up, before any failure"
+	[ "$UPGRADE" = 0 ] || upgrade_steps
 	phase kill
 	wait_for "[ -e $X/kill.acted ]" 60 || fail "gateway 2 did not restart its lunard"
 	# As in ha-drill.sh: the dead lunard's commands failed and gateway 1
