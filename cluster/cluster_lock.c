@@ -11,6 +11,8 @@
 #include "ha_dev.h"
 #include "recovery.h"
 
+enum { OWNER_NAME_MAX = 24 };
+
 /* A REPORT TARGET PORT GROUPS waiting for the agent to read the owner. */
 struct refresh_waiter {
 	struct lunar_cmd *cmd;
@@ -107,6 +109,15 @@ static void want_locked(struct cluster_lock *l, bool want)
 	l->want_pending = true;
 }
 
+/* OWNER (another gateway's tag) as log lines name it. */
+static const char *owner_name(int owner, char buf[static OWNER_NAME_MAX])
+{
+	if (owner == CLUSTER_OWNER_UNTAGGED)
+		return "a gateway that writes no lock tag (tcmu-runner 1.5.4?)";
+	snprintf(buf, OWNER_NAME_MAX, "group %d", owner);
+	return buf;
+}
+
 static bool contention_says_take(struct cluster_lock *l, int owner, int64_t now)
 {
 	if (owner == CLUSTER_OWNER_NONE || owner == l->local_tag)
@@ -121,6 +132,7 @@ void cluster_lock_contend(struct tcmu_device *dev)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
 	int owner = cluster_lock_owner(dev);
+	char name[OWNER_NAME_MAX];
 	bool take = false;
 
 	pthread_mutex_lock(&l->mu);
@@ -135,12 +147,9 @@ void cluster_lock_contend(struct tcmu_device *dev)
 	pthread_mutex_unlock(&l->mu);
 	if (!take)
 		return;
-	if (owner == CLUSTER_OWNER_UNTAGGED)
-		lunar_warn(dev, "I/O kept arriving here for %u ms while a gateway that writes no lock tag (tcmu-runner 1.5.4?) holds the lock; taking it over",
-			   l->holddown_ms);
-	else if (owner >= 0 && owner != l->local_tag)
-		lunar_warn(dev, "I/O kept arriving here for %u ms while group %d holds the lock; taking it over",
-			   l->holddown_ms, owner);
+	if (owner >= 0 && owner != l->local_tag)
+		lunar_warn(dev, "I/O kept arriving here for %u ms while %s holds the lock; taking it over",
+			   l->holddown_ms, owner_name(owner, name));
 	agent_kick(dev);
 }
 
@@ -324,6 +333,7 @@ static void refresh_owner(struct tcmu_device *dev)
  */
 static bool still_free(struct tcmu_device *dev)
 {
+	char name[OWNER_NAME_MAX];
 	int owner;
 
 	refresh_owner(dev);
@@ -336,10 +346,7 @@ static bool still_free(struct tcmu_device *dev)
 	ha_cluster_lock(dev)->want = false;
 	set_state(dev, CLUSTER_UNLOCKED);
 	pthread_mutex_unlock(&ha_cluster_lock(dev)->mu);
-	if (owner == CLUSTER_OWNER_UNTAGGED)
-		lunar_info(dev, "a gateway that writes no lock tag (tcmu-runner 1.5.4?) holds the cluster lock now; staying standby");
-	else
-		lunar_info(dev, "group %d holds the cluster lock now; staying standby", owner);
+	lunar_info(dev, "%s holds the cluster lock now; staying standby", owner_name(owner, name));
 	return false;
 }
 

@@ -74,7 +74,7 @@ run_guests() {
 	pids=()
 	cp "$work/x/gw2-lunard.log" "$out/" 2>/dev/null || true
 	if [ "$rc1" -ne 0 ]; then
-		tail -n 40 "$out/gw1.out" | sed 's/^/  | /' >&2
+		{ grep '^== ' "$out/gw1.out" | tail -n 5; tail -n 40 "$out/gw1.out"; } | sed 's/^/  | /' >&2
 		[ -e "$work/x/poweroff" ] || tail -n 20 "$out/gw2.out" | sed 's/^/  gw2 | /' >&2
 		[ "$rc1" -ne 77 ] || exit 77
 		flunk "gateway 1 exited $rc1 (its output above)"

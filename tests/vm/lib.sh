@@ -35,8 +35,11 @@ _LIB_T0=${EPOCHREALTIME/./}
 # ---- basics ---------------------------------------------------------------
 
 # fail MSG: print MSG and end the scenario (status 1).  The exit trap adds
-# the daemon's log and the kernel's messages.
+# the daemon's log and the kernel's messages, then MSG again: a caller
+# that shows only the output's tail still shows why.
+_LIB_FAILURE=""
 fail() {
+	_LIB_FAILURE=$*
 	printf 'FAIL: %s\n' "$*" >&2
 	exit 1
 }
@@ -555,6 +558,7 @@ _diagnostics() {
 	fi
 	printf -- '---- dmesg (last 20 lines)\n'
 	dmesg | tail -n 20
+	[ -z "$_LIB_FAILURE" ] || printf 'FAIL (repeated): %s\n' "$_LIB_FAILURE"
 }
 
 # On exit: diagnostics when failing, no daemon left behind, logs and the
