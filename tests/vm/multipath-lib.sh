@@ -138,6 +138,13 @@ max_gap_ms() {
 		fail "fio's completion log $1 does not cover the run ($2 s)"
 }
 
+# longest_write_ms LOG: the longest any write in one fio completion
+# latency log waited (entries "time ms, latency ns, direction, ...";
+# direction 1 is a write).
+longest_write_ms() {
+	awk -F, '$3 + 0 == 1 && $2 + 0 > max { max = $2 + 0 } END { printf "%d\n", max / 1000000 }' "$1"
+}
+
 # rank P VALUES...: the P-th percentile of ascending VALUES (nearest rank).
 rank() {
 	local p=$1 n i
