@@ -33,15 +33,31 @@ start_cluster() {
 	[ "$rc" -eq 0 ] || { cat "$work/ceph.log" >&2; flunk "Ceph did not start"; }
 }
 
+# unused_port: a random TCP port on this host below the kernel's
+# ephemeral range, bound by no socket now.  Below that range because an
+# outgoing connection (Ceph's, the host's) may hold any port inside it,
+# and the first guest's QEMU then fails to bind its link.
+unused_port() {
+	local low port try
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	for try in $(seq 50); do
+		port=$((20000 + RANDOM % (low - 20000)))
+		awk -v p="$(printf ':%04X' "$port")" \
+			'substr($2, length($2) - 4) == p { f = 1 } END { exit f }' \
+			/proc/net/tcp /proc/net/tcp6 && { echo "$port"; return 0; }
+	done
+	flunk "unused_port: no free TCP port found below $low"
+}
+
 # start_pair OUT SCRIPT NAME1 ARG1 NAME2 ARG2 MAC: boots guest NAME1
 # running SCRIPT ARG1 (results in OUT/NAME1, its output in OUT/NAME1.out)
-# listening on a random port, then, once it listens, guest NAME2 running
+# listening on an unused port, then, once it listens, guest NAME2 running
 # SCRIPT ARG2 connected to it; MAC (two hex digits) tells the pair's
 # addresses apart.  Guests boot through the caller's vm function; their
 # pids are appended to the caller's pids array, NAME1's first.
 start_pair() {
 	local out=$1 script=$2 mac=$7 port
-	port=$((47000 + RANDOM % 2000))
+	port=$(unused_port)
 	mkdir -p "$out"
 	vm --results "$out/$3" --nic "listen:$port:52:54:00:$mac:00:01" \
 		"$script" "$4" >"$out/$3.out" 2>&1 &
