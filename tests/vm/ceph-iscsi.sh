@@ -67,7 +67,7 @@ vm() {
 run_guests() {
 	local out=$1 rc1=0
 	export CI_CEPH=/xshare CI_ALUA=$alua CI_UPGRADE=$upgrade LUNAR_VM_ENV="CI_CEPH CI_ALUA CI_UPGRADE"
-	start_pair "$out" "$here/scenario-ceph-iscsi.sh" gw1 gateway1 gw2 gateway2 78
+	start_guests "$out" "$here/scenario-ceph-iscsi.sh" 78 gw1 gateway1 gw2 gateway2
 	wait "${pids[0]}" || rc1=$?
 	# A powered-off gateway 2's kernel can stall on its way down under
 	# TCG: its guest is stopped.  Otherwise gateway 1 failed and gateway 2

@@ -25,6 +25,12 @@
 # must move to gateway A, and the per-LUN pause (the largest gap between
 # that LUN's completions) is reported as p50 / p99 / max over the LUNs.
 #
+# HA_GATEWAYS=3 (power-off only; default 2) adds gateway C, a second
+# standby: when B is powered off the initiator (each path its own group,
+# as Ceph's guide has it) activates A's or C's path, and each LUN's lock
+# must move once, to the gateway activated — never on to the other
+# standby.  The takeovers are counted on both, the owners read on A.
+#
 # A run passes when fio's verification is clean, the lock did not move
 # before the failure and gateway A never lost it, gateway A took it
 # exactly once after the failure (no ping-pong) and owns the image at the
@@ -62,6 +68,12 @@ planned) goal_ms=999 goal_text="< 1000 ms" ;;
 esac
 max_ms=$goal_ms	# the goal is on the LUNs' p99; this bounds the worst LUN
 luns=${HA_LUNS:-1}
+gateways=${HA_GATEWAYS:-2}
+case $gateways in
+2) ;;
+3) [ "$fail" = poweroff ] || { echo "ha-drill: HA_GATEWAYS=3 is for poweroff only" >&2; exit 2; } ;;
+*) echo "ha-drill: HA_GATEWAYS must be 2 or 3, not '$gateways'" >&2; exit 2 ;;
+esac
 [[ $luns =~ ^[1-9][0-9]*$ ]] || { echo "ha-drill: HA_LUNS must be a positive number, not '$luns'" >&2; exit 2; }
 if [ "$luns" -gt 1 ]; then
 	[ "$fail" = poweroff ] || { echo "ha-drill: HA_LUNS > 1 is for poweroff only" >&2; exit 2; }
@@ -93,24 +105,30 @@ start_ceph() {
 	mkdir -m 777 "$work/x"
 }
 
-# run_guests OUT: both guests, results in OUT/{a,b}; fails if a guest did.
+# run_guests OUT: the guests, results in OUT/{a,b,c}; fails if a guest did.
 run_guests() {
-	local out=$1 a_rc=0 b_rc=0
+	local out=$1 a_rc=0 b_rc=0 c_rc=0 third=() p
 	export LUNAR_BUILD=$build HA_CEPH=$work/ceph HA_IMAGE=ha HA_FAIL=$fail HA_BUDGET=10 HA_LUNS=$luns
+	export HA_GATEWAYS=$gateways
 	HA_SERIAL=$(cat /proc/sys/kernel/random/uuid)
 	export HA_SERIAL
-	export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET HA_LUNS"
-	start_pair "$out" "$here/scenario-ha.sh" a initiator b gateway 77
+	export LUNAR_VM_ENV="LUNAR_BUILD HA_CEPH HA_IMAGE HA_SERIAL HA_FAIL HA_BUDGET HA_LUNS HA_GATEWAYS"
+	[ "$gateways" = 2 ] || third=(c standby)
+	start_guests "$out" "$here/scenario-ha.sh" 77 a initiator b gateway "${third[@]}"
 	wait "${pids[0]}" || a_rc=$?
 	# The initiator is done with a powered-off gateway, whose guest
 	# kernel can stall on its way down (soft lockups after sysrq o, seen
-	# under TCG with 4 LUNs) and would run to its timeout.
-	if [ "$fail" = poweroff ]; then
+	# under TCG with 4 LUNs) and would run to its timeout; a failed
+	# initiator leaves the gateways waiting for it in vain.
+	if [ "$a_rc" -ne 0 ]; then
+		for p in "${pids[@]:1}"; do pkill -TERM -P "$p" 2>/dev/null || true; done
+	elif [ "$fail" = poweroff ]; then
 		pkill -TERM -P "${pids[1]}" 2>/dev/null || true
 	fi
 	wait "${pids[1]}" || b_rc=$?
+	[ "$gateways" = 2 ] || wait "${pids[2]}" || c_rc=$?
 	pids=()
-	cp "$work/x/b-lunard.log" "$out/" 2>/dev/null || true
+	cp "$work/x/b-lunard.log" "$work/x/c-lunard.log" "$out/" 2>/dev/null || true
 	if [ "$a_rc" -ne 0 ]; then
 		tail -n 40 "$out/a.out" | show /dev/stdin
 		[ "$a_rc" -ne 77 ] || exit 77
@@ -120,6 +138,10 @@ run_guests() {
 	if [ "$fail" != poweroff ] && [ "$b_rc" -ne 0 ]; then
 		tail -n 30 "$out/b.out" | show /dev/stdin
 		flunk "gateway B exited $b_rc"
+	fi
+	if [ "$c_rc" -ne 0 ]; then
+		tail -n 30 "$out/c.out" | show /dev/stdin
+		flunk "gateway C exited $c_rc"
 	fi
 }
 
@@ -146,6 +168,8 @@ check_lock() {
 		grep -q "an earlier lunard on this gateway holds the cluster lock" "$out/b-lunard.log" ||
 			flunk "gateway B still owns the image but its new lunard did not take the lock back"
 		say "the initiator stayed; gateway B's restarted lunard took its lock back"
+	elif [ "$gateways" = 3 ]; then
+		check_standbys "$takeovers" "$owner"
 	else
 		[ "$owner" = 1 ] || flunk "gateway A does not own every image at the end (owner groups: ${owner:-unknown})"
 		[ "$takeovers" = "$luns" ] ||
@@ -171,6 +195,25 @@ check_lock() {
 		flunk "gateway B's guardian did not fail the dead lunard's commands"
 	grep -q "adopted from a previous daemon" "$out/b-lunard.log" ||
 		flunk "gateway B's restarted lunard did not adopt its device"
+}
+
+# check_standbys A_TAKEOVERS OWNERS: with gateway C, each LUN's lock moved
+# once after B's failure, to A or to C (the gateway the initiator
+# activated), and never on to the other standby; the owner groups A
+# reports at the end agree, and C never lost a lock it took.
+check_standbys() {
+	local log=$out/c-lunard.log by_c want
+	[ -s "$log" ] || flunk "gateway C's lunard log is missing"
+	by_c=$(grep -c "cluster lock acquired" "$log" || true)
+	[ $(($1 + by_c)) = "$luns" ] ||
+		flunk "expected one lock move per LUN ($luns) after the failure; gateway A took $1, gateway C $by_c"
+	if [ "$by_c" = 0 ]; then want=1; elif [ "$1" = 0 ]; then want=3; else want="1 3"; fi
+	[ "$2" = "$want" ] || flunk "owner groups at the end '$2', expected '$want' (A took $1, C took $by_c)"
+	if grep -q "cluster lock lost" "$log"; then
+		grep "cluster lock lost" "$log" | show /dev/stdin
+		flunk "gateway C lost a lock without a failure (above)"
+	fi
+	say "gateway A took $1 lock(s) after the failure, gateway C $by_c: each LUN moved once, to the standby activated"
 }
 
 # check_fenced: after a partition, B gave the lock up and A fenced B's

@@ -28,12 +28,16 @@ iscsi_start() {
 
 # multipathd_start: udevd and multipathd (ALUA, paths grouped by
 # priority, I/O queued while no path is left); devices already there are
-# taken in at once.
+# taken in at once.  MULTIPATH_GROUPING=failover puts each path in a group
+# of its own, as Ceph's iSCSI guide configures Linux initiators: with
+# more than one standby gateway, grouping by priority joins their paths,
+# and dm-multipath activates every path of the group it switches to — an
+# STPG through each standby, the lock moving twice.
 multipathd_start() {
 	export SYSTEMD_IGNORE_CHROOT=1
 	/lib/systemd/systemd-udevd --daemon || fail "udevd"
 	udevadm trigger --action=add && udevadm settle
-	cat >/etc/multipath.conf <<-'EOF'
+	cat >/etc/multipath.conf <<-EOF
 	defaults {
 		user_friendly_names yes
 		find_multipaths no
@@ -45,7 +49,7 @@ multipathd_start() {
 			vendor "LIO-ORG"
 			product ".*"
 			hardware_handler "1 alua"
-			path_grouping_policy group_by_prio
+			path_grouping_policy ${MULTIPATH_GROUPING:-group_by_prio}
 			prio alua
 			path_checker tur
 			path_selector "round-robin 0"

@@ -49,23 +49,31 @@ unused_port() {
 	flunk "unused_port: no free TCP port found below $low"
 }
 
-# start_pair OUT SCRIPT NAME1 ARG1 NAME2 ARG2 MAC: boots guest NAME1
-# running SCRIPT ARG1 (results in OUT/NAME1, its output in OUT/NAME1.out)
-# listening on an unused port, then, once it listens, guest NAME2 running
-# SCRIPT ARG2 connected to it; MAC (two hex digits) tells the pair's
-# addresses apart.  Guests boot through the caller's vm function; their
-# pids are appended to the caller's pids array, NAME1's first.
-start_pair() {
-	local out=$1 script=$2 mac=$7 port
-	port=$(unused_port)
+# start_guests OUT SCRIPT MAC NAME1 ARG1 NAME2 ARG2 [NAME3 ARG3]: boots
+# guest NAME1 running SCRIPT ARG1 (results in OUT/NAME1, its output in
+# OUT/NAME1.out) with one link per other guest (its eth1, eth2), each
+# listening on an unused port; once they listen, guest NAME2 (and NAME3)
+# running SCRIPT ARG2 (ARG3), its eth1 connected to its link.  MAC (two
+# hex digits) tells the drills' addresses apart.  Guests boot through the
+# caller's vm function; their pids are appended to the caller's pids
+# array, in the order given.
+start_guests() {
+	local out=$1 script=$2 mac=$3 k links=() ports=()
+	shift 3
 	mkdir -p "$out"
-	vm --results "$out/$3" --nic "listen:$port:52:54:00:$mac:00:01" \
-		"$script" "$4" >"$out/$3.out" 2>&1 &
+	for ((k = 1; k < $# / 2; k++)); do
+		ports+=("$(unused_port)")
+		links+=(--nic "listen:${ports[k - 1]}:52:54:00:$mac:0$k:01")
+	done
+	vm --results "$out/$1" "${links[@]}" "$script" "$2" >"$out/$1.out" 2>&1 &
 	pids+=($!)
 	sleep 2
-	vm --results "$out/$5" --nic "connect:$port:52:54:00:$mac:00:02" \
-		"$script" "$6" >"$out/$5.out" 2>&1 &
-	pids+=($!)
+	for ((k = 1; k < ${#ports[@]} + 1; k++)); do
+		shift 2
+		vm --results "$out/$1" --nic "connect:${ports[k - 1]}:52:54:00:$mac:0$k:02" \
+			"$script" "$2" >"$out/$1.out" 2>&1 &
+		pids+=($!)
+	done
 }
 
 # best_of_two RESULTS: attempt 1 (in RESULTS/attempt-1), and attempt 2 if

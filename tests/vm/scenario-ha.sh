@@ -2,24 +2,26 @@
 # One side of the two-gateway drill (tests/vm/ha-drill.sh starts both).
 #
 #   scenario-ha.sh gateway    gateway B: its own kernel and lunard
+#   scenario-ha.sh standby    gateway C (HA_GATEWAYS=3): the same, never
+#                             the owner before the failure
 #   scenario-ha.sh initiator  gateway A, and the initiator: open-iscsi,
 #                             multipathd with scsi_dh_alua, fio with verify
-#                             (path group 1 is gateway B's, the owner's;
-#                             group 2 gateway A's)
+#                             (B's paths active, A's and C's standby)
 #
 # Both export HA_LUNS RBD images of the host's Ceph (reached over QEMU
 # user networking, the guest's 127.0.0.1 Ceph traffic NATed to the host):
 # rbd/$HA_IMAGE as LUN 0, rbd/$HA_IMAGE<k> as LUN k, all of one IQN, the
 # way ceph-iscsi lays it out: target port
-# groups tpgt_1 (gateway A, 192.168.77.1) and tpgt_2 (gateway B,
-# 192.168.77.2) exist in both kernels, each kernel enables only its own,
-# and ALUA group gw<N> (id N, "Implicit and Explicit") holds tpgt_N.  The
-# guests talk over a socket netdev (eth1) and meet in /xshare.
+# groups tpgt_N (gateway N at 192.168.77.N: A 1, B 2, C 3) exist in every
+# kernel, each kernel enables only its own, and ALUA group gw<N> (id N,
+# "Implicit and Explicit") holds tpgt_N.  The guests talk over socket
+# netdevs (A's eth1 to B, eth2 to C; B's and C's eth1) and meet in
+# /xshare.
 #
 # Environment: LUNAR_BUILD, HA_CEPH (host directory with ceph.conf),
 # HA_IMAGE, HA_SERIAL, HA_FAIL (poweroff | kill | freeze | partition |
 # planned),
-# HA_BUDGET, HA_LUNS (default 1; with more, the first HA_HEAVY_LUNS (4)
+# HA_BUDGET, HA_GATEWAYS (2 or 3, default 2), HA_LUNS (default 1; with more, the first HA_HEAVY_LUNS (4)
 # get fio at queue depth 8, the rest a lighter verified writer: queue
 # depth 1, 20 writes a second).
 # The initiator writes $RESULTS/ha.txt: the largest gap between one LUN's
@@ -38,20 +40,29 @@ SIZE=64M
 FIO_RUNTIME=${HA_FIO_RUNTIME:-30}
 FAIL_AT=${HA_FAIL_AT:-10}
 LUNS=${HA_LUNS:-1}
+GATEWAYS=${HA_GATEWAYS:-2}
 HEAVY_LUNS=${HA_HEAVY_LUNS:-4}
 # Under TCG the kernel scans a new iSCSI LUN in ~2 s, one at a time.
 SETUP_WAIT=$((60 + 5 * LUNS))
 case $ROLE in
 initiator) ME=1 ;;
 gateway) ME=2 ;;
-*) fail "role must be gateway or initiator, not $ROLE" ;;
+standby) ME=3 ;;
+*) fail "role must be gateway, standby or initiator, not $ROLE" ;;
 esac
+[ "$ME" -le "$GATEWAYS" ] || fail "role $ROLE needs HA_GATEWAYS=3"
 [ -d "$X" ] || fail "no /xshare: run through ha-drill.sh"
 
-# The host's Ceph (lib.sh) and the link to the other guest (eth1).
+# The host's Ceph (lib.sh) and the link to the other guest (eth1); with
+# three gateways gateway A has a second link (eth2, to C), the same
+# address and a host route to C over it (B and C need not meet).
 net_setup() {
 	ceph_client_setup "$HA_CEPH"
 	ip link set eth1 up && ip addr add "192.168.77.$ME/24" dev eth1 || fail "eth1"
+	if [ "$ME" = 1 ] && [ "$GATEWAYS" = 3 ]; then
+		ip link set eth2 up && ip addr add 192.168.77.1/32 dev eth2 &&
+			ip route add 192.168.77.3/32 dev eth2 || fail "eth2 (the link to gateway C)"
+	fi
 }
 
 # cut_from_ceph: drop every packet between this guest and the host's Ceph
@@ -85,7 +96,7 @@ backstore_setup() {
 	cfs_write "$bs/wwn/vpd_unit_serial" "$(serial_of "$1")"
 	grep -q '^12$' "$bs/attrib/cmd_time_out" ||
 		fail "lunard did not set the budget's cmd_time_out (12 s) on r$1: $(cat "$bs/attrib/cmd_time_out")"
-	for n in 1 2; do
+	for n in $(seq 1 "$GATEWAYS"); do
 		mkdir "$bs/alua/gw$n" || fail "mkdir r$1/alua/gw$n"
 		cfs_write "$bs/alua/gw$n/tg_pt_gp_id" $n
 		cfs_write "$bs/alua/gw$n/alua_access_type" 3
@@ -110,7 +121,7 @@ gateway_setup() {
 		pids=()
 	done
 	modprobe iscsi_target_mod && modprobe crc32c_generic || fail "modprobe iscsi_target_mod"
-	for n in 1 2; do
+	for n in $(seq 1 "$GATEWAYS"); do
 		tpg=$CFG/iscsi/$IQN/tpgt_$n
 		for k in $(seq 0 $((LUNS - 1))); do
 			mkdir -p "$tpg/lun/lun_$k" || fail "mkdir $tpg/lun/lun_$k"
@@ -163,9 +174,23 @@ gateway_main() {
 	pass
 }
 
+# ---- gateway C --------------------------------------------------------
+
+# A standby that stays one: the initiator activates A's or C's paths after
+# B fails, and the lock must go to that gateway alone.
+standby_main() {
+	net_setup
+	gateway_setup
+	touch $X/c.ready
+	wait_for "[ -e $X/a.done ]" "$((600 + 10 * LUNS))" || fail "the initiator did not finish"
+	cp "$LOGDIR/lunard.log" "$X/c-lunard.log" 2>/dev/null || true
+	pass
+}
+
 # ---- gateway A + initiator -------------------------------------------
 
 initiator_setup() {
+	[ "$GATEWAYS" = 2 ] || MULTIPATH_GROUPING=failover
 	multipath_start
 	# Gateway B's portal first: multipath activates its group (STPG), so
 	# B owns every image when A's paths join as Standby — the drill hurts B.
@@ -175,9 +200,10 @@ initiator_setup() {
 	wait_for "each_map group_is_optimized 2" "$SETUP_WAIT" ||
 		fail "gateway B's group did not become active/optimized on every LUN"
 	login 1
-	# Gateway A's paths answer TUR Standby (its kernel's state, see
-	# backstore_setup) until it first serves: ghost paths.
-	wait_for "[ \$(multipath -ll 2>/dev/null | grep -cE 'active (ready|ghost)') -eq $((2 * LUNS)) ]" "$SETUP_WAIT" ||
+	[ "$GATEWAYS" = 2 ] || login 3
+	# Gateway A's (and C's) paths answer TUR Standby (its kernel's
+	# state, see backstore_setup) until it first serves: ghost paths.
+	wait_for "[ \$(multipath -ll 2>/dev/null | grep -cE 'active (ready|ghost)') -eq $((GATEWAYS * LUNS)) ]" "$SETUP_WAIT" ||
 		fail "the second paths did not join: $(multipath -ll 2>&1 | tr '\n' ' ')"
 	wait_for settled "$SETUP_WAIT" || fail "the lock did not settle on gateway B"
 	step "multipath: $(multipath -ll 2>/dev/null | head -n 12 | tr '\n' ' ')"
@@ -236,6 +262,8 @@ initiator_main() {
 	net_setup
 	gateway_setup
 	wait_for "[ -e $X/b.ready ]" "$((300 + 5 * LUNS))" || fail "gateway B never got ready"
+	[ "$GATEWAYS" = 2 ] || wait_for "[ -e $X/c.ready ]" "$((300 + 5 * LUNS))" ||
+		fail "gateway C never got ready"
 	initiator_setup
 	local rc=0 fio_pid
 	fio_jobs >/tmp/ha.fio
