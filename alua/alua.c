@@ -156,10 +156,20 @@ static int not_owner(struct tcmu_device *dev, struct lunar_cmd *cmd)
 	return sense_fail(cmd, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
 }
 
+/*
+ * A command parked for an STPG's promise comes back here (on the agent's
+ * thread) once the promise is kept, LOCKED, or broken.  LOCKED is set
+ * before the promise ends, so a command that finds no promise to wait
+ * for sees the lock as it is after it.
+ */
 int alua_check_access(struct tcmu_device *dev, struct lunar_cmd *cmd)
 {
-	if (cluster_lock_enabled(dev) && !cluster_lock_is_held(dev))
-		return not_owner(dev, cmd);
+	if (cluster_lock_enabled(dev) && !cluster_lock_is_held(dev)) {
+		if (cluster_lock_park(dev, cmd))
+			return TCMU_STS_ASYNC_HANDLED;
+		if (!cluster_lock_is_held(dev))
+			return not_owner(dev, cmd);
+	}
 	if (recovery_active(dev))
 		return TCMU_STS_BUSY;
 	return TCMU_STS_OK;
@@ -203,7 +213,7 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 	if (!cluster_lock_enabled(dev))
 		return g->state;
 	if (g->local) {
-		if (cluster_lock_confirmed(dev))
+		if (cluster_lock_confirmed(dev) || cluster_lock_promised(dev))
 			return ALUA_AO;
 		if (cluster_lock_wanted(dev))
 			return ALUA_TRANSITIONING;
@@ -211,6 +221,8 @@ static uint8_t reported_state(struct tcmu_device *dev, const struct alua_group *
 			return intended;
 		return nonowner_state(dev);
 	}
+	if (cluster_lock_promised(dev))
+		return nonowner_state(dev);	/* the STPG's answer holds */
 	if (intended_state(dev, g, &intended))
 		return intended;
 	/*
@@ -340,13 +352,17 @@ static void kernel_admit_local(struct tcmu_device *dev)
 		   group, state_name(was));
 }
 
-/* With a cluster lock, answered after a fresh look at the owner. */
+/*
+ * With a cluster lock, answered after a fresh look at the owner, except
+ * while an STPG's promise is pending: the agent is busy taking the lock,
+ * and Linux reads RTPG right after the STPG, on the same worker.
+ */
 int alua_report_target_port_groups(struct lunar_cmd *cmd)
 {
 	struct tcmu_device *dev = cmd_device(cmd);
 
 	alua_refresh(dev);
-	if (!cluster_lock_enabled(dev))
+	if (!cluster_lock_enabled(dev) || cluster_lock_promised(dev))
 		return rtpg_reply(cmd);
 	if (cluster_lock_is_held(dev))
 		kernel_admit_local(dev);

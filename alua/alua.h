@@ -38,8 +38,10 @@ void alua_destroy(struct tcmu_device *dev);
 void alua_refresh(struct tcmu_device *dev);
 
 /*
- * TCMU_STS_OK if cmd may reach the backend now, else the status to return
- * (BUSY while the device recovers, NOT READY while it is not the owner).
+ * TCMU_STS_OK if cmd may reach the backend now, TCMU_STS_ASYNC_HANDLED
+ * if it waits for an STPG's promise (cluster_lock_park), else the status
+ * to return (BUSY while the device recovers, NOT READY while it is not
+ * the owner).
  */
 int alua_check_access(struct tcmu_device *dev, struct lunar_cmd *cmd);
 

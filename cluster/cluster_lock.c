@@ -20,11 +20,18 @@ struct refresh_waiter {
 	struct refresh_waiter *next;
 };
 
+/* A command waiting for an STPG's promise (cluster_lock_park). */
+struct parked_cmd {
+	struct lunar_cmd *cmd;
+	struct parked_cmd *next;
+};
+
 void cluster_lock_init(struct cluster_lock *l)
 {
 	memset(l, 0, sizeof(*l));
 	pthread_mutex_init(&l->mu, NULL);
 	l->owner = CLUSTER_OWNER_UNKNOWN;
+	l->parked_tail = &l->parked;
 }
 
 void cluster_lock_destroy(struct cluster_lock *l)
@@ -153,11 +160,17 @@ void cluster_lock_contend(struct tcmu_device *dev)
 	agent_kick(dev);
 }
 
+bool cluster_lock_promised(struct tcmu_device *dev)
+{
+	return __atomic_load_n(&ha_cluster_lock(dev)->promised, __ATOMIC_ACQUIRE);
+}
+
 int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 			      bool active)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
 	int sts = TCMU_STS_ASYNC_HANDLED;
+	bool kick = false;
 
 	/* The agent may be busy reopening for long: nothing to wait for. */
 	if (recovery_active(dev))
@@ -168,14 +181,75 @@ int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 	else if (active == cluster_lock_is_held(dev) && !l->want_pending)
 		sts = TCMU_STS_OK;
 	else {
-		l->stpg = cmd;
+		kick = true;
 		want_locked(l, active);
 		l->recheck = false;
+		if (active) {
+			/* RTPG's answer changes now (the lock's state later). */
+			if (!l->promised)
+				device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+			__atomic_store_n(&l->promised, true, __ATOMIC_RELEASE);
+			sts = TCMU_STS_OK;
+		} else {
+			l->stpg = cmd;
+		}
 	}
 	pthread_mutex_unlock(&l->mu);
-	if (sts == TCMU_STS_ASYNC_HANDLED)
+	if (kick)
 		agent_kick(dev);
 	return sts;
+}
+
+bool cluster_lock_park(struct tcmu_device *dev, struct lunar_cmd *cmd)
+{
+	struct cluster_lock *l = ha_cluster_lock(dev);
+	struct parked_cmd *p;
+	bool parked = false;
+
+	if (!cluster_lock_promised(dev))
+		return false;
+	p = malloc(sizeof(*p));
+	if (!p)
+		return false;
+	p->cmd = cmd;
+	p->next = NULL;
+	pthread_mutex_lock(&l->mu);
+	if (l->promised) {
+		*l->parked_tail = p;
+		l->parked_tail = &p->next;
+		parked = true;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (!parked)
+		free(p);
+	return parked;
+}
+
+/*
+ * Agent (or teardown): the promise is kept (LOCKED) or broken; the parked
+ * commands go through the admission again, in their order.  A broken
+ * promise changes what RTPG says: the initiator hears it (unit attention).
+ */
+static void end_promise(struct tcmu_device *dev)
+{
+	struct cluster_lock *l = ha_cluster_lock(dev);
+	struct parked_cmd *p, *next;
+	bool was;
+
+	pthread_mutex_lock(&l->mu);
+	was = l->promised;
+	__atomic_store_n(&l->promised, false, __ATOMIC_RELEASE);
+	p = l->parked;
+	l->parked = NULL;
+	l->parked_tail = &l->parked;
+	pthread_mutex_unlock(&l->mu);
+	if (was && !cluster_lock_is_held(dev))
+		device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+	for (; p; p = next) {
+		next = p->next;
+		cmd_readmit(p->cmd);
+		free(p);
+	}
 }
 
 int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
@@ -365,7 +439,15 @@ static int acquire(struct tcmu_device *dev, bool recheck)
 		set_owner(dev, ha_cluster_lock(dev)->local_tag);
 		set_state(dev, CLUSTER_LOCKED);
 		ha_cluster_lock(dev)->transitions++;
-		device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
+		/*
+		 * A kept promise changes nothing RTPG said: no unit attention,
+		 * which Linux would meet on the first write after the takeover
+		 * and retry — and its 6.1 kernel fails a retried dm-multipath
+		 * write at once ("timing out command, waited 180s": the clone's
+		 * age is counted from an old allocation), failing the path.
+		 */
+		if (!cluster_lock_promised(dev))
+			device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
 		lunar_info(dev, "cluster lock acquired (group %u) in %lld ms; serving I/O",
 			   ha_cluster_lock(dev)->local_tag, (long long)(monotonic_ms() - start));
 		return sts;
@@ -480,6 +562,7 @@ void cluster_lock_step(struct tcmu_device *dev)
 	if (recovery_active(dev)) {
 		/* The drain waits for these. */
 		finish_stpg(dev, TCMU_STS_BUSY);
+		end_promise(dev);
 		answer_refresh_waiters(dev);
 		return;
 	}
@@ -497,6 +580,8 @@ void cluster_lock_step(struct tcmu_device *dev)
 		finish_stpg(dev, TCMU_STS_OK);
 	else if (pending)
 		finish_stpg(dev, want ? acquire(dev, recheck) : release(dev));
+	if (pending)
+		end_promise(dev);
 	refresh_owner(dev);
 	verify_held(dev);
 	answer_refresh_waiters(dev);
@@ -507,6 +592,7 @@ void cluster_lock_teardown(struct tcmu_device *dev)
 	if (!cluster_lock_enabled(dev))
 		return;
 	finish_stpg(dev, TCMU_STS_BUSY);
+	end_promise(dev);
 	answer_refresh_waiters(dev);
 	if (cluster_lock_is_held(dev)) {
 		set_state(dev, CLUSTER_UNLOCKED);

@@ -18,6 +18,16 @@
  * the local ALUA target port group id, so every gateway can read who owns
  * the image (get_lock_tag) and answer REPORT TARGET PORT GROUPS alike.
  *
+ * An STPG that asks this gateway to take the lock is answered GOOD at
+ * once (a promise): REPORT TARGET PORT GROUPS names the local group
+ * Active/Optimized and the others Standby from then on (a unit attention
+ * says so, as the STPG is answered; none when the promise is kept), and
+ * media access is parked until lock(tag) returns, then served (LOCKED)
+ * or answered as a non-owner with a unit attention (the promise broken).  An initiator
+ * that waited seconds for each STPG would serialize a gateway's takeovers:
+ * Linux sends STPG from a workqueue whose rescuer thread, when workers
+ * are short, runs the queued STPGs of many LUNs one after another.
+ *
  * Implicit takeover policy (documented in docs/ha.md): medium access on a
  * gateway that does not hold the lock is answered NOT READY, ASYMMETRIC
  * ACCESS STATE TRANSITION (the initiator retries).  The lock is taken at
@@ -46,6 +56,7 @@
 struct tcmu_device;
 struct lunar_cmd;
 struct refresh_waiter;
+struct parked_cmd;
 
 enum cluster_lock_state {
 	CLUSTER_UNLOCKED,
@@ -78,7 +89,10 @@ struct cluster_lock {
 
 	int64_t contend_first_ms;	/* implicit: non-owner access began */
 	int64_t contend_last_ms;
-	struct lunar_cmd *stpg;		/* waiting for the transition */
+	struct lunar_cmd *stpg;		/* a release waiting for unlock() */
+	bool promised;			/* STPG answered, lock() to come; atomic */
+	struct parked_cmd *parked;	/* waiting for the promise, FIFO */
+	struct parked_cmd **parked_tail;
 	struct refresh_waiter *refresh_waiters;	/* after_refresh(), LIFO */
 
 	uint64_t transitions;		/* acquisitions, for counters */
@@ -119,19 +133,31 @@ int cluster_lock_owner(struct tcmu_device *dev);
 void cluster_lock_contend(struct tcmu_device *dev);
 
 /*
- * STPG: make this gateway the owner (active) or give the lock up.  cmd
- * completes when the transition has (GOOD) or has not happened: BUSY
- * (the initiator retries) when the handler's lock()/unlock() failed
- * transiently, the device started recovering, or it is torn down;
- * TCMU_STS_EXPL_TRANSITION_ERR (HARDWARE ERROR, SET TARGET PORT GROUPS
- * COMMAND FAILED: the initiator re-reads RTPG and may pick another path)
- * when it returned TCMU_STS_HW_ERR.  A failed unlock() that leaves the
- * lock with this client keeps it held and served.  Returns
- * TCMU_STS_ASYNC_HANDLED, or a status for cmd at once: GOOD if nothing
- * is to change, BUSY while another STPG waits or the device recovers.
+ * STPG: make this gateway the owner (active) or give the lock up.
+ * Active: a promise (above), GOOD at once.  Release: cmd completes when
+ * the transition has (GOOD) or has not happened: BUSY (the initiator
+ * retries) when unlock() failed transiently, the device started
+ * recovering, or it is torn down; TCMU_STS_EXPL_TRANSITION_ERR (HARDWARE
+ * ERROR, SET TARGET PORT GROUPS COMMAND FAILED: the initiator re-reads
+ * RTPG and may pick another path) when it returned TCMU_STS_HW_ERR.  A
+ * failed unlock() that leaves the lock with this client keeps it held
+ * and served.  Returns TCMU_STS_ASYNC_HANDLED, or a status for cmd at
+ * once: GOOD if nothing is to change or for a promise, BUSY while a
+ * release waits or the device recovers.
  */
 int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 			      bool active);
+
+/* Whether an STPG's promise to take the lock is pending. */
+bool cluster_lock_promised(struct tcmu_device *dev);
+
+/*
+ * Command thread, a command the lock does not admit yet: park it until
+ * the promise is kept or broken (then cmd_readmit() runs it through the
+ * admission again, on the agent's thread).  False when no promise is
+ * pending (or no memory): the caller answers it now.
+ */
+bool cluster_lock_park(struct tcmu_device *dev, struct lunar_cmd *cmd);
 
 /*
  * Have the agent read the owner tag afresh, then call done(cmd) on its

@@ -116,5 +116,11 @@ const uint8_t *cmd_cdb(struct lunar_cmd *cmd);
  * helpers when it carries any).  Once per command, any thread.
  */
 void cmd_finish(struct lunar_cmd *cmd, int sts);
+/*
+ * Go on with a command the HA admit hook parked (it returned
+ * TCMU_STS_ASYNC_HANDLED): admit is asked again, and the command then
+ * runs or is answered with admit's status.  Once per parking, any thread.
+ */
+void cmd_readmit(struct lunar_cmd *cmd);
 
 #endif

@@ -47,9 +47,12 @@ struct ha_ops {
 	void (*release)(struct tcmu_device *dev);
 
 	/*
-	 * Command thread, for every command that would reach the backend
-	 * (media access and backend-bound non-media commands): TCMU_STS_OK
-	 * if it may go on, else the status it is answered with (sense set).
+	 * Command thread (or any thread, for a command it parked), for
+	 * every command that would reach the backend (media access and
+	 * backend-bound non-media commands): TCMU_STS_OK if it may go on,
+	 * TCMU_STS_ASYNC_HANDLED if the HA layer parked it (it calls
+	 * cmd_readmit() later, once), else the status it is answered with
+	 * (sense set).  No blocking.
 	 */
 	int (*admit)(struct tcmu_device *dev, struct lunar_cmd *cmd);
 	/*

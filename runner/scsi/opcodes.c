@@ -10,6 +10,7 @@
 
 #include "runner/ha_hooks.h"
 #include "runner/cmd.h"
+#include "runner/core.h"
 #include "runner/device.h"
 #include "runner/dispatch.h"
 #include "runner/io.h"
@@ -354,6 +355,23 @@ static int admit(struct lunar_cmd *cmd, const struct scsi_op *op)
 	if (overlap_admit(&cmd->dev->overlap, r, cmd, resume_exec))
 		return op->exec(cmd);
 	return TCMU_STS_ASYNC_HANDLED;
+}
+
+/* A parked command's second admission (cmd_readmit), on the trampoline. */
+static void run_readmitted(struct lunar_cmd *cmd, int unused)
+{
+	int sts = ha_admit(cmd->dev, cmd);
+
+	(void)unused;
+	if (sts == TCMU_STS_OK)
+		sts = cmd->op->flags & OP_MEDIA ? admit(cmd, cmd->op) : cmd->op->exec(cmd);
+	if (sts != TCMU_STS_ASYNC_HANDLED)
+		cmd_finish(cmd, sts);
+}
+
+void cmd_readmit(struct lunar_cmd *cmd)
+{
+	io_run_done(cmd, run_readmitted, 0);
 }
 
 int scsi_execute(struct lunar_cmd *cmd)

@@ -67,6 +67,7 @@ int mpath_open(struct mpath *m)
 	memset(m->group_state, STATE_UNKNOWN, sizeof(m->group_state));
 	m->cur = -1;
 	m->activating = -1;
+	m->settling = -1;
 	m->writing = true;
 	return 0;
 }
@@ -101,6 +102,8 @@ static void fail_path(struct mpath *m, int i, const char *why)
 	m->paths[i].tur_busy = false;
 	if (m->activating == i)
 		m->activating = -1;
+	if (m->settling == i)
+		m->settling = -1;
 	m->st.path_failures++;
 	if (m->cur == i)
 		m->cur = -1;
@@ -256,6 +259,7 @@ static void check_activation(struct mpath *m, int64_t now)
 	m->stpg_busy = false;
 	if (!m->stpg_res.ret && m->stpg_res.status == STATUS_GOOD) {
 		m->activating = -1;
+		m->settling = i;
 		m->group_state[i] = ALUA_AO;
 		m->cur = i;
 	} else if (m->stpg_res.ret || now > m->stpg_deadline_ms) {
@@ -408,6 +412,8 @@ static void completed(struct mpath *m, struct mpath_slot *s, int64_t now)
 	}
 	if (s->res.status == STATUS_GOOD) {
 		acked(m, s, now);
+		if (m->settling == s->path)
+			m->settling = -1;
 		s->path = -1;
 		return;
 	}
@@ -444,7 +450,8 @@ static void finish_slots(struct mpath *m, int64_t now)
 			continue;
 		if (s->done)
 			completed(m, s, now);
-		else if (now - s->submitted_ms > m->io_timeout_ms)
+		else if (now - s->submitted_ms > (s->path == m->settling ?
+						   STPG_TIMEOUT_MS : m->io_timeout_ms))
 			fail_path(m, s->path, "write timed out");
 	}
 }

@@ -98,6 +98,17 @@ struct mpath {
 	 * its own timeout, longer than a command's.
 	 */
 	int activating;
+	/*
+	 * The path just activated until a write through it is GOOD, -1:
+	 * none.  lunard answers the STPG before the takeover is done
+	 * (its promise) and holds the writes that follow until it is: as
+	 * long as a takeover may take, those get the STPG's timeout.  Linux
+	 * notices a dead gateway by its nop-out pings, which lunard's kernel
+	 * answers meanwhile, and gives a command 30 s: the drill's short
+	 * write timeout stands in for the pings and must not fail a path
+	 * that is only taking the lock.
+	 */
+	int settling;
 	bool stpg_busy, stpg_done;
 	int64_t stpg_deadline_ms, stpg_retry_ms;
 	uint8_t stpg_param[8];

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/ha.h"
 #include "runner/scsi/scsi.h"
 #include "runner/scsi/sense.h"
 
@@ -22,9 +23,12 @@ static void count(struct tcmu_device *dev, enum fake_call call)
 
 static int fake_lock(struct tcmu_device *dev, uint16_t tag)
 {
-	int sts = dev->backend.lock_sts;
+	int sts;
 
 	count(dev, FAKE_LOCK);
+	while (dev->backend.lock_hold)
+		fake_sleep_ms(1);
+	sts = dev->backend.lock_sts;
 	dev->last_lock_tag = tag;
 	if (sts == TCMU_STS_OK) {
 		dev->backend.owner = tag;
@@ -352,6 +356,19 @@ void cmd_finish(struct lunar_cmd *cmd, int sts)
 {
 	cmd->status = sts;
 	cmd->finishes++;
+}
+
+/*
+ * A parked command goes through cluster/'s admission again, as the core's
+ * does; TCMU_STS_OK (it would run) completes it GOOD.
+ */
+void cmd_readmit(struct lunar_cmd *cmd)
+{
+	int sts = cluster_ha_ops.admit(cmd->dev, cmd);
+
+	cmd->readmits++;
+	if (sts != TCMU_STS_ASYNC_HANDLED)
+		cmd_finish(cmd, sts);
 }
 
 /* include/tcmu-runner.h: what the HA layer reports as a handler would. */

@@ -62,6 +62,7 @@ struct fake_backend {
 	_Atomic int unlock_sts;
 	_Atomic int tag_sts;		/* get_lock_tag() failure, or OK */
 	_Atomic int open_failures;	/* open() fails this many times more */
+	_Atomic bool lock_hold;		/* lock() waits while set */
 };
 
 struct fake_attr {
@@ -105,6 +106,7 @@ struct lunar_cmd {
 	int sense_field;		/* byte a field pointer names, or -1 */
 	_Atomic int status;		/* cmd_finish() */
 	_Atomic unsigned int finishes;
+	_Atomic unsigned int readmits;	/* cmd_readmit() */
 };
 
 /*

@@ -533,11 +533,10 @@ static void test_stpg_takes_lock(void **state)
 
 	(void)state;
 	attach(EXPLICIT, OTHER);
-	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_ASYNC_HANDLED);
-	WAIT_UNTIL(cmd.finishes == 1);
-	assert_int_equal(cmd.status, TCMU_STS_OK);
-	assert_true(cluster_lock_is_held(dev));
+	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_OK);
+	WAIT_UNTIL(cluster_lock_is_held(dev));
 	assert_int_equal(dev->last_lock_tag, LOCAL);
+	assert_false(cluster_lock_promised(dev));
 
 	/* A group that does not exist: the field pointer names its id. */
 	assert_int_equal(stpg(&cmd, 9, ALUA_AO), TCMU_STS_PASSTHROUGH_ERR);
@@ -565,11 +564,72 @@ static void test_stpg_sets_kernel_state(void **state)
 
 	(void)state;
 	attach_standby_in_configfs(OTHER);
-	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_ASYNC_HANDLED);
+	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_OK);
 	assert_string_equal(fake_attr_get(dev, "alua/gw1/alua_access_state"), "0");
-	WAIT_UNTIL(cmd.finishes == 1);
-	assert_int_equal(cmd.status, TCMU_STS_OK);
+	WAIT_UNTIL(cluster_lock_is_held(dev));
+}
+
+/*
+ * The STPG's promise: GOOD before lock() returns; meanwhile RTPG names
+ * this group Active/Optimized and the owner's Standby, without waiting
+ * for the agent (busy in lock()), and a write waits.  lock() returns OK:
+ * the write goes on (admitted again), the promise is over.
+ */
+static void test_stpg_promise_parks_io(void **state)
+{
+	struct lunar_cmd cmd, write, report;
+
+	(void)state;
+	attach(EXPLICIT, OTHER);
+	dev->backend.lock_hold = true;
+	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_OK);
+	assert_true(cluster_lock_promised(dev));
+	assert_true(dev->ua & UA_ALUA_STATE_CHANGED);
+	dev->ua = 0;
+	rtpg(&report, false);
+	assert_int_equal(report.data_in[4], 0x80 | ALUA_AO);
+	assert_int_equal(report.data_in[4 + DESC_LEN], ALUA_STANDBY);
+	assert_int_equal(admit(&write), TCMU_STS_ASYNC_HANDLED);
+	/* Another STPG for the same state: nothing new to wait for. */
+	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_OK);
+	fake_sleep_ms(20);
+	assert_int_equal(write.finishes, 0);
+	dev->backend.lock_hold = false;
+	WAIT_UNTIL(write.finishes == 1);
+	assert_int_equal(write.status, TCMU_STS_OK);
+	assert_int_equal(write.readmits, 1);
 	assert_true(cluster_lock_is_held(dev));
+	assert_false(cluster_lock_promised(dev));
+	assert_int_equal(admit(&write), TCMU_STS_OK);
+	/* RTPG says what it said: no unit attention for the first write. */
+	assert_false(dev->ua & UA_ALUA_STATE_CHANGED);
+}
+
+/*
+ * A broken promise (lock() failed): the parked write is answered as a
+ * non-owner's (Standby under explicit ALUA), a unit attention tells the
+ * initiator RTPG changed, and RTPG names the owner again.
+ */
+static void test_stpg_promise_broken(void **state)
+{
+	struct lunar_cmd cmd, write, report;
+
+	(void)state;
+	attach(EXPLICIT, OTHER);
+	dev->backend.lock_hold = true;
+	dev->backend.lock_sts = TCMU_STS_HW_ERR;
+	assert_int_equal(stpg(&cmd, LOCAL, ALUA_AO), TCMU_STS_OK);
+	assert_int_equal(admit(&write), TCMU_STS_ASYNC_HANDLED);
+	dev->ua = 0;
+	dev->backend.lock_hold = false;
+	WAIT_UNTIL(write.finishes == 1);
+	assert_int_equal(write.status, TCMU_STS_PASSTHROUGH_ERR);
+	assert_sense(&write, NOT_READY, ASC_PORT_IN_STANDBY_STATE);
+	assert_true(dev->ua & UA_ALUA_STATE_CHANGED);
+	assert_false(cluster_lock_is_held(dev));
+	rtpg(&report, false);
+	assert_int_equal(report.data_in[4], 0x80 | ALUA_STANDBY);
+	assert_int_equal(report.data_in[4 + DESC_LEN], ALUA_AO);
 }
 
 static void test_rtpg_owner_sets_kernel_state(void **state)
@@ -638,6 +698,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rtpg_free_lock_explicit_standby, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_lock_callouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_takes_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stpg_promise_parks_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stpg_promise_broken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_sets_kernel_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtpg_owner_sets_kernel_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rtpg_non_owner_leaves_kernel_state, setup, teardown),

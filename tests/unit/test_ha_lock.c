@@ -2,7 +2,8 @@
  * cluster/cluster_lock.c through the seam, over the fake core: the
  * implicit takeover policy (a free lock taken on first access, a held one
  * only after the hold-down of continued access), what lock() and unlock()
- * failures lead to, STPG answers, the check that a held lock still is
+ * failures lead to, STPG answers (a promise to take the lock, commands
+ * parked until it is kept or broken), the check that a held lock still is
  * (one "not locked" is doubt, a second one a period later is a loss),
  * reclaiming a lock a dead lunard held here, the owner tag kept when it
  * cannot be read, teardown, and RTPG waiting for a fresh owner tag.  No agent thread runs: the test calls
@@ -212,21 +213,78 @@ static void test_lock_busy_retried_on_next_access(void **state)
 	assert_true(cluster_lock_is_held(dev));
 }
 
-static void test_stpg_active_answers(void **state)
+/*
+ * STPG Active/Optimized is a promise, GOOD at once; the step that runs
+ * lock() keeps or breaks it.  Either way a command parked meanwhile goes
+ * through the admission again (once), and no promise is left to park
+ * for.  Another gateway's tag is on the image, so that admission starts
+ * no implicit takeover of its own.
+ */
+static void promise(int lock_sts)
+{
+	static const uint8_t write10[10] = { 0x2a };
+	struct lunar_cmd stpg_cmd, parked;
+
+	dev->backend.owner = OTHER;
+	dev->backend.lock_sts = lock_sts;
+	fake_cmd_init(&stpg_cmd, dev, NULL, 0);
+	dev->ua = 0;
+	assert_int_equal(cluster_lock_request_stpg(dev, &stpg_cmd, true), TCMU_STS_OK);
+	assert_true(cluster_lock_promised(dev));
+	assert_true(dev->ua & UA_ALUA_STATE_CHANGED);	/* RTPG changed */
+	fake_cmd_init(&parked, dev, write10, sizeof(write10));
+	assert_true(cluster_lock_park(dev, &parked));
+	dev->ua = 0;
+	cluster_lock_step(dev);
+	assert_false(cluster_lock_promised(dev));
+	assert_int_equal(parked.readmits, 1);
+	assert_int_equal(parked.finishes, 1);
+	assert_false(cluster_lock_park(dev, &parked));
+	/* RTPG changes again only if the promise was broken. */
+	assert_int_equal(!!(dev->ua & UA_ALUA_STATE_CHANGED), lock_sts != TCMU_STS_OK);
+}
+
+static void test_stpg_active_is_a_promise(void **state)
 {
 	(void)state;
-	dev->backend.lock_sts = TCMU_STS_BUSY;
-	assert_int_equal(stpg(true), TCMU_STS_BUSY);
+	promise(TCMU_STS_BUSY);
 	assert_false(cluster_lock_is_held(dev));
 
-	dev->backend.lock_sts = TCMU_STS_HW_ERR;
-	assert_int_equal(stpg(true), TCMU_STS_EXPL_TRANSITION_ERR);
+	promise(TCMU_STS_HW_ERR);
 	assert_false(cluster_lock_is_held(dev));
 
-	dev->backend.lock_sts = TCMU_STS_OK;
-	assert_int_equal(stpg(true), TCMU_STS_OK);
+	promise(TCMU_STS_OK);
 	assert_true(cluster_lock_is_held(dev));
 	assert_int_equal(dev->calls[FAKE_LOCK], 3);
+}
+
+/*
+ * A promise ends without lock() when the device starts recovering (the
+ * drain waits for the parked commands) or is torn down.
+ */
+static void test_promise_ends_on_recovery_and_teardown(void **state)
+{
+	static const uint8_t write10[10] = { 0x2a };
+	struct lunar_cmd stpg_cmd, parked;
+
+	(void)state;
+	dev->backend.owner = OTHER;
+	for (int recovering = 0; recovering < 2; recovering++) {
+		fake_cmd_init(&stpg_cmd, dev, NULL, 0);
+		assert_int_equal(cluster_lock_request_stpg(dev, &stpg_cmd, true),
+				 TCMU_STS_OK);
+		fake_cmd_init(&parked, dev, write10, sizeof(write10));
+		assert_true(cluster_lock_park(dev, &parked));
+		if (recovering) {
+			recovery_request(dev, "test");
+			cluster_lock_step(dev);
+		} else {
+			cluster_lock_teardown(dev);
+		}
+		assert_int_equal(parked.readmits, 1);
+		assert_false(cluster_lock_promised(dev));
+	}
+	assert_int_equal(dev->calls[FAKE_LOCK], 0);
 }
 
 static void test_stpg_standby_answers(void **state)
@@ -458,7 +516,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_fenced_starts_recovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_timeout_reports_conn_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy_retried_on_next_access, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stpg_active_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stpg_active_is_a_promise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_promise_ends_on_recovery_and_teardown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_standby_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlock_failure_keeps_lock_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stpg_immediate_answers, setup, teardown),
