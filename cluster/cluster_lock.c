@@ -13,18 +13,28 @@
 
 enum { OWNER_NAME_MAX = 24 };
 
-/* A REPORT TARGET PORT GROUPS waiting for the agent to read the owner. */
-struct refresh_waiter {
+/*
+ * A command waiting for the agent: a REPORT TARGET PORT GROUPS for a fresh
+ * owner tag (done answers it), or a command parked for an STPG's promise
+ * (done is cmd_readmit).
+ */
+struct lock_waiter {
 	struct lunar_cmd *cmd;
 	void (*done)(struct lunar_cmd *cmd);
-	struct refresh_waiter *next;
+	struct lock_waiter *next;
 };
 
-/* A command waiting for an STPG's promise (cluster_lock_park). */
-struct parked_cmd {
-	struct lunar_cmd *cmd;
-	struct parked_cmd *next;
-};
+/* Call every waiter of a list taken off the lock, in list order. */
+static void call_waiters(struct lock_waiter *w)
+{
+	struct lock_waiter *next;
+
+	for (; w; w = next) {
+		next = w->next;
+		w->done(w->cmd);
+		free(w);
+	}
+}
 
 void cluster_lock_init(struct cluster_lock *l)
 {
@@ -203,7 +213,7 @@ int cluster_lock_request_stpg(struct tcmu_device *dev, struct lunar_cmd *cmd,
 bool cluster_lock_park(struct tcmu_device *dev, struct lunar_cmd *cmd)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
-	struct parked_cmd *p;
+	struct lock_waiter *p;
 	bool parked = false;
 
 	if (!cluster_lock_promised(dev))
@@ -212,6 +222,7 @@ bool cluster_lock_park(struct tcmu_device *dev, struct lunar_cmd *cmd)
 	if (!p)
 		return false;
 	p->cmd = cmd;
+	p->done = cmd_readmit;
 	p->next = NULL;
 	pthread_mutex_lock(&l->mu);
 	if (l->promised) {
@@ -233,7 +244,7 @@ bool cluster_lock_park(struct tcmu_device *dev, struct lunar_cmd *cmd)
 static void end_promise(struct tcmu_device *dev)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
-	struct parked_cmd *p, *next;
+	struct lock_waiter *p;
 	bool was;
 
 	pthread_mutex_lock(&l->mu);
@@ -245,18 +256,14 @@ static void end_promise(struct tcmu_device *dev)
 	pthread_mutex_unlock(&l->mu);
 	if (was && !cluster_lock_is_held(dev))
 		device_raise_ua(dev, UA_ALUA_STATE_CHANGED);
-	for (; p; p = next) {
-		next = p->next;
-		cmd_readmit(p->cmd);
-		free(p);
-	}
+	call_waiters(p);
 }
 
 int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
 			       void (*done)(struct lunar_cmd *cmd))
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
-	struct refresh_waiter *w;
+	struct lock_waiter *w;
 
 	if (recovery_active(dev)) {
 		done(cmd);
@@ -281,17 +288,13 @@ int cluster_lock_after_refresh(struct tcmu_device *dev, struct lunar_cmd *cmd,
 static void answer_refresh_waiters(struct tcmu_device *dev)
 {
 	struct cluster_lock *l = ha_cluster_lock(dev);
-	struct refresh_waiter *w, *next;
+	struct lock_waiter *w;
 
 	pthread_mutex_lock(&l->mu);
 	w = l->refresh_waiters;
 	l->refresh_waiters = NULL;
 	pthread_mutex_unlock(&l->mu);
-	for (; w; w = next) {
-		next = w->next;
-		w->done(w->cmd);
-		free(w);
-	}
+	call_waiters(w);
 }
 
 void cluster_lock_before_reopen(struct tcmu_device *dev)

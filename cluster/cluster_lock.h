@@ -23,10 +23,11 @@
  * Active/Optimized and the others Standby from then on (a unit attention
  * says so, as the STPG is answered; none when the promise is kept), and
  * media access is parked until lock(tag) returns, then served (LOCKED)
- * or answered as a non-owner with a unit attention (the promise broken).  An initiator
- * that waited seconds for each STPG would serialize a gateway's takeovers:
- * Linux sends STPG from a workqueue whose rescuer thread, when workers
- * are short, runs the queued STPGs of many LUNs one after another.
+ * or answered as a non-owner with a unit attention (the promise broken).
+ * An initiator that waited seconds for each STPG would serialize a
+ * gateway's takeovers: Linux sends STPG from a workqueue whose rescuer
+ * thread, when workers are short, runs the queued STPGs of many LUNs one
+ * after another.
  *
  * Implicit takeover policy (documented in docs/ha.md): medium access on a
  * gateway that does not hold the lock is answered NOT READY, ASYMMETRIC
@@ -55,8 +56,7 @@
 
 struct tcmu_device;
 struct lunar_cmd;
-struct refresh_waiter;
-struct parked_cmd;
+struct lock_waiter;
 
 enum cluster_lock_state {
 	CLUSTER_UNLOCKED,
@@ -91,9 +91,9 @@ struct cluster_lock {
 	int64_t contend_last_ms;
 	struct lunar_cmd *stpg;		/* a release waiting for unlock() */
 	bool promised;			/* STPG answered, lock() to come; atomic */
-	struct parked_cmd *parked;	/* waiting for the promise, FIFO */
-	struct parked_cmd **parked_tail;
-	struct refresh_waiter *refresh_waiters;	/* after_refresh(), LIFO */
+	struct lock_waiter *parked;	/* waiting for the promise, FIFO */
+	struct lock_waiter **parked_tail;
+	struct lock_waiter *refresh_waiters;	/* after_refresh(), LIFO */
 
 	uint64_t transitions;		/* acquisitions, for counters */
 };

@@ -357,14 +357,25 @@ static int admit(struct lunar_cmd *cmd, const struct scsi_op *op)
 	return TCMU_STS_ASYNC_HANDLED;
 }
 
-/* A parked command's second admission (cmd_readmit), on the trampoline. */
-static void run_readmitted(struct lunar_cmd *cmd, int unused)
+/*
+ * Past the HA gate (which may park cmd: TCMU_STS_ASYNC_HANDLED), media
+ * access through the overlap tracker, anything else straight to its op.
+ */
+static int gate_and_run(struct lunar_cmd *cmd)
 {
 	int sts = ha_admit(cmd->dev, cmd);
 
+	if (sts)
+		return sts;
+	return cmd->op->flags & OP_MEDIA ? admit(cmd, cmd->op) : cmd->op->exec(cmd);
+}
+
+/* A parked command's second admission (cmd_readmit), on the trampoline. */
+static void run_readmitted(struct lunar_cmd *cmd, int unused)
+{
+	int sts = gate_and_run(cmd);
+
 	(void)unused;
-	if (sts == TCMU_STS_OK)
-		sts = cmd->op->flags & OP_MEDIA ? admit(cmd, cmd->op) : cmd->op->exec(cmd);
 	if (sts != TCMU_STS_ASYNC_HANDLED)
 		cmd_finish(cmd, sts);
 }
@@ -392,21 +403,14 @@ int scsi_execute(struct lunar_cmd *cmd)
 	if (sts)
 		return sts;
 	cmd->op = op;
-	if (!(op->flags & OP_MEDIA)) {
-		if (op->flags & OP_BACKEND &&
-		    (sts = ha_admit(cmd->dev, cmd)))
-			return sts;
-		return op->exec(cmd);
-	}
+	if (!(op->flags & OP_MEDIA))
+		return op->flags & OP_BACKEND ? gate_and_run(cmd) : op->exec(cmd);
 
 	decode_lba(cmd, op);
 	sts = check_range(cmd, op);
 	if (sts)
 		return sts;
-	sts = ha_admit(cmd->dev, cmd);
-	if (sts)
-		return sts;
-	return admit(cmd, op);
+	return gate_and_run(cmd);
 }
 
 /* Take one pending unit attention (lowest UA_* bit first); 0 if none. */

@@ -220,20 +220,27 @@ static void test_lock_busy_retried_on_next_access(void **state)
  * for.  Another gateway's tag is on the image, so that admission starts
  * no implicit takeover of its own.
  */
-static void promise(int lock_sts)
+/* STPG Active/Optimized answered GOOD at once, then a WRITE parked. */
+static void promise_and_park(struct lunar_cmd *stpg_cmd, struct lunar_cmd *parked)
 {
 	static const uint8_t write10[10] = { 0x2a };
+
+	fake_cmd_init(stpg_cmd, dev, NULL, 0);
+	assert_int_equal(cluster_lock_request_stpg(dev, stpg_cmd, true), TCMU_STS_OK);
+	fake_cmd_init(parked, dev, write10, sizeof(write10));
+	assert_true(cluster_lock_park(dev, parked));
+}
+
+static void promise(int lock_sts)
+{
 	struct lunar_cmd stpg_cmd, parked;
 
 	dev->backend.owner = OTHER;
 	dev->backend.lock_sts = lock_sts;
-	fake_cmd_init(&stpg_cmd, dev, NULL, 0);
 	dev->ua = 0;
-	assert_int_equal(cluster_lock_request_stpg(dev, &stpg_cmd, true), TCMU_STS_OK);
+	promise_and_park(&stpg_cmd, &parked);
 	assert_true(cluster_lock_promised(dev));
 	assert_true(dev->ua & UA_ALUA_STATE_CHANGED);	/* RTPG changed */
-	fake_cmd_init(&parked, dev, write10, sizeof(write10));
-	assert_true(cluster_lock_park(dev, &parked));
 	dev->ua = 0;
 	cluster_lock_step(dev);
 	assert_false(cluster_lock_promised(dev));
@@ -264,17 +271,12 @@ static void test_stpg_active_is_a_promise(void **state)
  */
 static void test_promise_ends_on_recovery_and_teardown(void **state)
 {
-	static const uint8_t write10[10] = { 0x2a };
 	struct lunar_cmd stpg_cmd, parked;
 
 	(void)state;
 	dev->backend.owner = OTHER;
 	for (int recovering = 0; recovering < 2; recovering++) {
-		fake_cmd_init(&stpg_cmd, dev, NULL, 0);
-		assert_int_equal(cluster_lock_request_stpg(dev, &stpg_cmd, true),
-				 TCMU_STS_OK);
-		fake_cmd_init(&parked, dev, write10, sizeof(write10));
-		assert_true(cluster_lock_park(dev, &parked));
+		promise_and_park(&stpg_cmd, &parked);
 		if (recovering) {
 			recovery_request(dev, "test");
 			cluster_lock_step(dev);
