@@ -79,9 +79,18 @@ struct lrbd_dev {
 };
 
 /*
- * blocklist.c: remember a fenced client's address when it is closed;
- * remove remembered entries from the blocklist once a new client is up.
+ * blocklist.c: lock breaks (each blocklists its owner) that start around
+ * the same time go to the monitor together, so it commits their entries
+ * in one proposal.  lock() calls lrbd_fence_expect() before it reads the
+ * owner, then lrbd_fence_gather() right before breaking (returns when its
+ * batch leaves) or lrbd_fence_unexpect() when there is nothing to break.
+ * Any thread but a librados callback.  Remember a fenced client's address
+ * when it is closed; remove remembered entries from the blocklist once a
+ * new client is up.
  */
+void lrbd_fence_expect(void);
+void lrbd_fence_unexpect(void);
+void lrbd_fence_gather(void);
 void lrbd_blocklist_remember(struct lrbd_dev *rd);
 void lrbd_blocklist_cleanup(struct lrbd_dev *rd);
 

@@ -4,12 +4,16 @@
  * tag, takeover with fencing (the old owner's next lock query reports the
  * loss, its next write fails at once, and the runner reopens that LUN on
  * a new, unfenced client), the tag in tcmu-runner 1.5.4's metadata
- * format, a stale tag not reported, unlock.  Exit 77 (skip) without Ceph.
+ * format, a stale tag not reported, unlock; takeovers of several LUNs
+ * that start apart fencing in one OSD map epoch.  Exit 77 (skip) without
+ * Ceph.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cephtest.h"
 #include "runner/device.h"
@@ -148,11 +152,98 @@ static void test_stale_tag(void **state)
 	siminit_close(b.si);
 }
 
+#define TOGETHER 4
+#define TOGETHER_APART_MS 30	/* the monitor gathers 50 ms (paxos_min_wait) */
+
+struct takeover {
+	struct gateway gw;
+	unsigned int delay_ms;
+	int status;
+	pthread_t thread;
+};
+
+static void *take_over(void *arg)
+{
+	struct takeover *t = arg;
+
+	usleep(t->delay_ms * 1000);
+	t->status = rbd->ops->lock(t->gw.dev, 2);
+	return NULL;
+}
+
+static int osdmap_epoch(void)
+{
+	const char *cmd[] = { "{\"prefix\": \"osd stat\", \"format\": \"json\"}" };
+	char *out = NULL, *at;
+	size_t out_len = 0;
+	int epoch = -1;
+
+	assert_int_equal(rados_mon_command(ceph_cluster, cmd, 1, "", 0, &out, &out_len,
+					   NULL, NULL), 0);
+	at = out ? memmem(out, out_len, "\"epoch\":", 8) : NULL;
+	if (at)
+		epoch = atoi(at + 8);
+	rados_buffer_free(out);
+	return epoch;
+}
+
+/*
+ * Another client (a gateway that died) owns TOGETHER images; this
+ * gateway's LUNs take them over 30 ms apart, as a dead gateway's
+ * initiators activate the standbys: the fences reach the monitor together
+ * and are committed in one OSD map epoch (sent as each began, the later
+ * ones missed the first proposal).
+ */
+static void test_takeovers_fence_together(void **state)
+{
+	struct takeover t[TOGETHER];
+	rbd_image_t owned[TOGETHER];
+	rados_t dead;
+	rados_ioctx_t dead_io;
+	char image[32], spec[40], devname[16], cmd[512];
+	int epoch;
+
+	(void)state;
+	assert_int_equal(rados_create(&dead, NULL), 0);
+	assert_int_equal(rados_conf_read_file(dead, ceph_conf), 0);
+	assert_int_equal(rados_connect(dead), 0);
+	assert_int_equal(rados_ioctx_create(dead, "rbd", &dead_io), 0);
+	for (unsigned int k = 0; k < TOGETHER; k++) {
+		snprintf(image, sizeof(image), "together%u", k);
+		snprintf(spec, sizeof(spec), "rbd/%s", image);
+		snprintf(devname, sizeof(devname), "gwb%u", k);
+		make_image(ceph_io, image, IMG_SIZE);
+		assert_int_equal(rbd_open(dead_io, image, &owned[k], NULL), 0);
+		assert_int_equal(rbd_lock_acquire(owned[k], RBD_LOCK_MODE_EXCLUSIVE), 0);
+		t[k] = (struct takeover){ .gw = open_gateway(devname, spec),
+					  .delay_ms = k * TOGETHER_APART_MS };
+	}
+	sleep(1);	/* past paxos_propose_interval since the last commit */
+	epoch = osdmap_epoch();
+	for (unsigned int k = 0; k < TOGETHER; k++)
+		assert_int_equal(pthread_create(&t[k].thread, NULL, take_over, &t[k]), 0);
+	for (unsigned int k = 0; k < TOGETHER; k++) {
+		pthread_join(t[k].thread, NULL);
+		assert_int_equal(t[k].status, TCMU_STS_OK);
+	}
+	assert_int_equal(osdmap_epoch() - epoch, 1);
+
+	for (unsigned int k = 0; k < TOGETHER; k++) {
+		rbd_close(owned[k]);
+		siminit_close(t[k].gw.si);
+	}
+	rados_ioctx_destroy(dead_io);
+	rados_shutdown(dead);
+	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
+	assert_int_equal(cephtest_run(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lock_takeover_fences),
 		cmocka_unit_test(test_stale_tag),
+		cmocka_unit_test(test_takeovers_fence_together),
 	};
 
 	return cmocka_run_group_tests(tests, setup, cephtest_stop);

@@ -38,7 +38,7 @@
  * spread over the gateways left.  Each LUN is a round (pause, takeover);
  * also reported: the time from the first LUN served again to the last,
  * what fencing the dead owner cost the monitor (OSD blocklist entries
- * added, OSD map epochs committed), and any lock a gateway took without
+ * added, OSD map epochs committed, growth of the full OSD map), and any lock a gateway took without
  * an initiator activating it (with --gateways 3 or more: a move between
  * standbys).  Its initiators after the first write at queue depth 2.
  *
@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -364,7 +365,7 @@ static struct drill_goals goals_of(const struct drill *d)
 static int start_ceph(struct drill *d)
 {
 	const char *layout = hurts_ceph(d) ? "OSDS=3 POOL_SIZE=2" : "OSDS=1";
-	char images[MAX_LUNS * 8] = "drill";
+	char images[MAX_LUNS * sizeof(" drill999")] = "drill";
 	static char cmd[sizeof(images) + 1200];
 	/* All OSDs share one host here: let each report a failed peer as
 	 * OSDs on different hosts would (the monitor wants two reporters
@@ -374,6 +375,7 @@ static int start_ceph(struct drill *d)
 		"osd heartbeat grace = 3\nosd heartbeat interval = 1\n";
 	int st;
 
+	_Static_assert(MAX_LUNS <= 1000, "image names are drill<3 digits>");
 	for (unsigned int k = 1; k < d->nluns; k++)
 		snprintf(images + strlen(images), sizeof(images) - strlen(images),
 			 " drill%u", k);
@@ -982,6 +984,7 @@ static void lun_acquisitions(const struct drill *d, unsigned int acq[MAX_LUNS][M
 struct fence_count {
 	int entries;	/* blocklist entries; -1 unknown */
 	int epoch;	/* OSD map epoch; -1 unknown */
+	long map_bytes;	/* the full OSD map, encoded; -1 unknown */
 };
 
 /* The first number after key in the output of "ceph -c CONF args", or -1. */
@@ -1003,15 +1006,30 @@ static int ceph_number(const struct drill *d, const char *args, const char *key)
 	return n;
 }
 
+/* The size of the current full OSD map (what a new client fetches). */
+static long osdmap_bytes(const struct drill *d)
+{
+	char path[sizeof(d->workdir) + 16], cmd[sizeof(path) + 700];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/osdmap", d->workdir);
+	snprintf(cmd, sizeof(cmd), "ceph -c %s osd getmap -o %s >/dev/null 2>&1",
+		 d->ceph_conf, path);
+	if (system(cmd) || stat(path, &st))
+		return -1;
+	return (long)st.st_size;
+}
+
 static struct fence_count count_fences(const struct drill *d)
 {
 	return (struct fence_count){
 		.entries = ceph_number(d, "osd blocklist ls", "listed "),
 		.epoch = ceph_number(d, "osd stat -f json", "\"epoch\":"),
+		.map_bytes = osdmap_bytes(d),
 	};
 }
 
-static int fence_delta(int before, int after)
+static long fence_delta(long before, long after)
 {
 	return before < 0 || after < 0 ? -1 : after - before;
 }
@@ -1082,6 +1100,7 @@ static void report_luns(struct drill *d, struct scenario_report *rep,
 		if (to < 0) {
 			fprintf(stderr, "lunar-drill: kill-many: %s was not served again\n",
 				d->lun_name[k]);
+			rep->not_served++;
 			report_round(rep, &r, false);
 			continue;
 		}
@@ -1128,8 +1147,9 @@ static int run_kill_many(struct drill *d, struct scenario_report *rep)
 		run_io(d, 100);
 	run_io(d, STEADY_MS);
 	f1 = count_fences(d);
-	rep->fence_entries = fence_delta(f0.entries, f1.entries);
-	rep->fence_epochs = fence_delta(f0.epoch, f1.epoch);
+	rep->fence_entries = (int)fence_delta(f0.entries, f1.entries);
+	rep->fence_epochs = (int)fence_delta(f0.epoch, f1.epoch);
+	rep->fence_map_bytes = fence_delta(f0.map_bytes, f1.map_bytes);
 	d->threaded = false;
 	report_luns(d, rep, acq0, t0);
 	if (heal(d) || !verify_all(d, "kill-many"))

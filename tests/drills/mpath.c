@@ -366,6 +366,7 @@ static void submit(struct mpath *m, struct mpath_slot *s, int64_t now)
 	}
 	s->path = m->cur;
 	s->submitted_ms = now;
+	s->timeout_ms = m->cur == m->settling ? STPG_TIMEOUT_MS : m->io_timeout_ms;
 	if (!m->st.first_cmd_ms[m->cur])
 		m->st.first_cmd_ms[m->cur] = now;
 }
@@ -450,8 +451,7 @@ static void finish_slots(struct mpath *m, int64_t now)
 			continue;
 		if (s->done)
 			completed(m, s, now);
-		else if (now - s->submitted_ms > (s->path == m->settling ?
-						   STPG_TIMEOUT_MS : m->io_timeout_ms))
+		else if (now - s->submitted_ms > s->timeout_ms)
 			fail_path(m, s->path, "write timed out");
 	}
 }

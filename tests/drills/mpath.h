@@ -43,6 +43,7 @@ struct mpath_slot {
 	uint64_t seq;		/* attempt in flight, 0 = idle */
 	int path;
 	int64_t submitted_ms;
+	int64_t timeout_ms;	/* the STPG's while its path settles */
 	int64_t not_before_ms;	/* retry backoff */
 	bool done;
 	struct scsi_result res;
@@ -102,7 +103,9 @@ struct mpath {
 	 * The path just activated until a write through it is GOOD, -1:
 	 * none.  lunard answers the STPG before the takeover is done
 	 * (its promise) and holds the writes that follow until it is: as
-	 * long as a takeover may take, those get the STPG's timeout.  Linux
+	 * long as a takeover may take, writes sent meanwhile get the STPG's
+	 * timeout, and keep it after the first GOOD ends the settling: the
+	 * parked writes are answered one after another.  Linux
 	 * notices a dead gateway by its nop-out pings, which lunard's kernel
 	 * answers meanwhile, and gives a command 30 s: the drill's short
 	 * write timeout stands in for the pings and must not fail a path

@@ -20,6 +20,7 @@ void report_init(struct scenario_report *rep, const char *name)
 	memset(rep, 0, sizeof(*rep));
 	rep->name = name;
 	rep->fence_entries = rep->fence_epochs = -1;
+	rep->fence_map_bytes = -1;
 }
 
 void report_round(struct scenario_report *rep, const struct round *r, bool ok)
@@ -212,8 +213,10 @@ static void print_json(const struct scenario_report *rep,
 	       (unsigned long long)rep->lost, (unsigned long long)rep->stale,
 	       rep->transitions, rep->standby_moves, per_minute(rep));
 	if (is(rep->name, "kill-many"))
-		printf("\"spread_ms\":%lld,\"fence_blocklist_entries\":%d,\"fence_osdmap_epochs\":%d,",
-		       (long long)rep->spread_ms, rep->fence_entries, rep->fence_epochs);
+		printf("\"not_served\":%u,\"spread_ms\":%lld,\"fence_blocklist_entries\":%d,"
+		       "\"fence_osdmap_epochs\":%d,\"fence_osdmap_bytes\":%ld,",
+		       rep->not_served, (long long)rep->spread_ms, rep->fence_entries,
+		       rep->fence_epochs, rep->fence_map_bytes);
 	printf("\"goal_met\":%s", missed ? "false" : "true");
 	if (missed)
 		printf(",\"missed\":\"%s%s%s\"", missed, detail[0] ? ": " : "", detail);
@@ -230,9 +233,10 @@ static void print_text(const struct scenario_report *rep,
 	const char *missed = report_missed_goal(rep, goals, detail, sizeof(detail));
 
 	if (is(rep->name, "kill-many"))
-		printf("kill-many   %u LUNs served again (%u not), the last %lld ms after the first; fencing the dead owner: %d blocklist entries, %d OSD map epochs\n",
-		       rep->rounds, rep->failed, (long long)rep->spread_ms,
-		       rep->fence_entries, rep->fence_epochs);
+		printf("kill-many   %u LUNs served again (%u not), the last %lld ms after the first; fencing the dead owner: %d blocklist entries, %d OSD map epochs, OSD map %+ld bytes\n",
+		       rep->rounds - rep->not_served, rep->not_served,
+		       (long long)rep->spread_ms, rep->fence_entries,
+		       rep->fence_epochs, rep->fence_map_bytes);
 	printf("%-11s rounds %u (failed %u)  pause_ms p50 %lld p99 %lld max %lld (bound %lld)  takeover_ms p50 %lld max %lld  detect_ms p50 %lld  writes %llu, verified %llu: lost %llu stale %llu  I/O errors %llu, failed paths %llu  lock transitions %u (%.1f/min, %u to a standby)  %s%s%s%s\n",
 	       rep->name, rep->rounds, rep->failed, (long long)p.p50,
 	       (long long)p.p99, (long long)p.max,

@@ -66,8 +66,10 @@ struct scenario_report {
 	/* kill-many: each LUN is a round; the first LUN served again to the
 	 * last, and what fencing the dead owner cost the monitor. */
 	int64_t spread_ms;
+	unsigned int not_served;	/* LUNs no gateway served again */
 	int fence_entries;	/* OSD blocklist entries added; -1 unknown */
 	int fence_epochs;	/* OSD map epochs committed; -1 unknown */
+	long fence_map_bytes;	/* growth of the full OSD map; -1 unknown */
 };
 
 /* What the drill's set-up implies for the bounds above. */

@@ -127,17 +127,18 @@ fio_global() {
 # max_gap_ms LOG RUNTIME: the largest gap between completions in one fio
 # completion latency log of a RUNTIME-second run (entries are not strictly
 # in time order: sorted first).  Fails unless the log covers the whole
-# run, from its first second to its last two: a missing or cut-short log
-# must not read as "no gap".  A slow job's log may be short (a rate-capped
-# writer at queue depth 1 under TCG with dozens of LUNs: a few dozen
-# completions), and its largest gap is still the truth.
+# run, from its first two seconds to its last two: a missing or cut-short
+# log must not read as "no gap".  (Four fio jobs starting at once in a TCG
+# guest: one's first completion came at 1025 ms.)  A slow job's log may
+# be short (a rate-capped writer at queue depth 1 under TCG with dozens of
+# LUNs: a few dozen completions), and its largest gap is still the truth.
 max_gap_ms() {
 	[ -s "$1" ] || fail "fio wrote no completion latency log $1"
 	cut -d, -f1 "$1" | sort -n |
 		awk -v end=$((($2 - 2) * 1000)) '
 			{ t = $1 + 0; if (NR > 1 && t - last > gap) gap = t - last
 			  if (NR == 1) first = t; last = t }
-			END { if (NR < 10 || first > 1000 || last < end) {
+			END { if (NR < 10 || first > 2000 || last < end) {
 				printf "%d completions from %d to %d ms\n", NR, first, last > "/dev/stderr"
 				exit 1 }
 			      print gap + 0 }' ||
