@@ -19,6 +19,14 @@ int cephtest_run(const char *cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int cephtest_blocklist_clear(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
+	return cephtest_run(cmd);
+}
+
 int cephtest_start(const char *handler_dir)
 {
 	char cmd[512];

@@ -31,6 +31,8 @@ int cephtest_stop(void **state);
 
 /* system(cmd)'s exit status, -1 if it did not exit. */
 int cephtest_run(const char *cmd);
+/* Empty the OSD blocklist (after a test fenced clients); its exit status. */
+int cephtest_blocklist_clear(void);
 /* A format 2 image with layering and exclusive-lock, 64 KiB objects. */
 void make_image(rados_ioctx_t ctx, const char *name, uint64_t size);
 struct siminit;

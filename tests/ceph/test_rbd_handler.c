@@ -341,7 +341,6 @@ static void test_blocklisted_client(void **state)
 	struct siminit *si;
 	struct tcmu_device *dev;
 	rbd_image_t img;
-	char cmd[512];
 
 	(void)state;
 	make_image(ceph_io, "fenced", IMG_SIZE);
@@ -359,8 +358,7 @@ static void test_blocklisted_client(void **state)
 	assert_int_equal(res.status, STATUS_BUSY);
 	assert_int_equal(__atomic_load_n(&dev->rdev.lock_lost_cnt, __ATOMIC_RELAXED), 1);
 	siminit_close(si);
-	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
-	assert_int_equal(cephtest_run(cmd), 0);
+	assert_int_equal(cephtest_blocklist_clear(), 0);
 }
 
 static pid_t osd_pid(void)

@@ -114,8 +114,7 @@ static void test_lock_takeover_fences(void **state)
 
 	siminit_close(a.si);
 	siminit_close(b.si);
-	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
-	assert_int_equal(cephtest_run(cmd), 0);
+	assert_int_equal(cephtest_blocklist_clear(), 0);
 }
 
 /*
@@ -200,7 +199,7 @@ static void test_takeovers_fence_together(void **state)
 	rbd_image_t owned[TOGETHER];
 	rados_t dead;
 	rados_ioctx_t dead_io;
-	char image[32], spec[40], devname[16], cmd[512];
+	char image[32], spec[40], devname[16];
 	int epoch;
 
 	(void)state;
@@ -234,8 +233,7 @@ static void test_takeovers_fence_together(void **state)
 	}
 	rados_ioctx_destroy(dead_io);
 	rados_shutdown(dead);
-	snprintf(cmd, sizeof(cmd), "ceph -c %s osd blocklist clear >/dev/null 2>&1", ceph_conf);
-	assert_int_equal(cephtest_run(cmd), 0);
+	assert_int_equal(cephtest_blocklist_clear(), 0);
 }
 
 int main(void)

@@ -38,9 +38,9 @@
  * spread over the gateways left.  Each LUN is a round (pause, takeover);
  * also reported: the time from the first LUN served again to the last,
  * what fencing the dead owner cost the monitor (OSD blocklist entries
- * added, OSD map epochs committed, growth of the full OSD map), and any lock a gateway took without
- * an initiator activating it (with --gateways 3 or more: a move between
- * standbys).  Its initiators after the first write at queue depth 2.
+ * added, OSD map epochs committed, growth of the full OSD map), and any
+ * lock a gateway took without an initiator activating it (with
+ * --gateways 3 or more: a move between standbys).  Its initiators after the first write at queue depth 2.
  *
  * soak (--soak-s S --soak-period-s P [--luns N]): N LUNs (4; images
  * drill, drill1, ...) on the Ceph-fault cluster, their initiators
